@@ -1,0 +1,56 @@
+"""Adapters hide each runtime's API eras behind one interface (see `base.Adapter`).
+
+One adapter per era, named after the first release of that era, chosen here by version; feature
+probes stay inside the adapter. Runs on Python 3.9 with only the stdlib and the runtime.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Callable, List, Optional, Tuple
+
+from harness.adapters.base import Adapter, RuntimeUnavailable, parse_version
+
+# (family, first version of the era, "module:Class"), newest era first within a family.
+REGISTRY: List[Tuple[str, Tuple[int, ...], str]] = [
+    ("wasmtime", (0, 30), "harness.adapters.wasmtime_v30:WasmtimeV30"),
+    ("wasmtime", (0, 15), "harness.adapters.wasmtime_v15:WasmtimeV15"),
+]
+
+FAMILIES = ("wasmtime", "wasmer")
+
+
+def installed_version(family: str) -> Optional[str]:
+    from importlib import metadata
+
+    try:
+        return metadata.version(family)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def detect(family: Optional[str] = None) -> Adapter:
+    """The adapter for the runtime installed in this interpreter (the first family found)."""
+    tried = []
+    for name in [family] if family else list(FAMILIES):
+        version = installed_version(name)
+        if version is None:
+            tried.append("%s is not installed" % name)
+            continue
+        return adapter_for(name, version)
+    raise RuntimeUnavailable("; ".join(tried))
+
+
+def adapter_for(family: str, version: str) -> Adapter:
+    wanted = parse_version(version)
+    for fam, first, target in REGISTRY:
+        if fam == family and wanted >= first:
+            factory = _load(target)
+            return factory(version)
+    raise RuntimeUnavailable("no adapter for %s %s" % (family, version))
+
+
+def _load(target: str) -> Callable[[str], Adapter]:
+    module_name, cls = target.split(":")
+    loaded: Callable[[str], Adapter] = getattr(importlib.import_module(module_name), cls)
+    return loaded

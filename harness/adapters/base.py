@@ -1,0 +1,105 @@
+"""The interface every runtime adapter implements, and the errors adapters raise.
+
+Handles (engine, module, store, instance) are opaque to the caller. An operation a release
+cannot express raises `Unsupported` with a reason: it becomes an `unsupported` outcome, never a
+false break. Anything a runtime raises is turned into outcome fields by `classify`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Optional, Tuple
+
+from harness.worker.hostlib import HostLibrary
+
+
+class Unsupported(Exception):
+    """This release's API has no way to do what the step asks."""
+
+
+class RuntimeUnavailable(Exception):
+    """The runtime cannot be imported or used at all in this interpreter."""
+
+
+def parse_version(text: str) -> Tuple[int, ...]:
+    return tuple(int(p) for p in re.findall(r"\d+", text.split("+")[0])[:3])
+
+
+Value = Dict[str, Any]  # {"type": "i32"|"i64"|"f32"|"f64"|None, "value": number or "nan"/"inf"}
+
+
+class Adapter:
+    family = ""
+    era = ""
+
+    def __init__(self, version: str) -> None:
+        self.version = version
+        self.variant = ""
+
+    def info(self) -> Dict[str, Any]:
+        return {
+            "family": self.family,
+            "version": self.version,
+            "variant": self.variant,
+            "adapter": self.era,
+        }
+
+    def new_engine(self, settings: Dict[str, Any], workdir: str) -> Any:
+        raise NotImplementedError
+
+    def compile(self, engine: Any, wasm: bytes) -> Any:
+        raise NotImplementedError
+
+    def serialize(self, module: Any) -> bytes:
+        raise NotImplementedError
+
+    def deserialize(self, engine: Any, data: bytes) -> Any:
+        raise NotImplementedError
+
+    def deserialize_file(self, engine: Any, path: str) -> Any:
+        raise NotImplementedError
+
+    def new_store(self, engine: Any, fuel: Optional[int], wasi: Optional[Dict[str, Any]]) -> Any:
+        raise NotImplementedError
+
+    def instantiate(
+        self, store: Any, module: Any, host: Optional[HostLibrary], wasi: Optional[Dict[str, Any]]
+    ) -> Any:
+        raise NotImplementedError
+
+    def call(self, store: Any, instance: Any, export: str, args: List[Value]) -> List[Value]:
+        raise NotImplementedError
+
+    def fuel_left(self, store: Any) -> Optional[int]:
+        return None
+
+    def close(self, handle: Any) -> str:
+        raise NotImplementedError
+
+    def classify(self, exc: BaseException) -> Dict[str, Any]:
+        """Outcome fields for an exception: error_kind, error_type, message, trap_code, exit_code."""
+        return {
+            "outcome": "error",
+            "error_kind": "runtime",
+            "error_type": type(exc).__name__,
+            "message": str(exc),
+        }
+
+
+def coerce(kind: str, raw: Any) -> Any:
+    """A scenario value as the Python number the runtime expects for a wasm type."""
+    value = raw["value"] if isinstance(raw, dict) else raw
+    if kind in ("f32", "f64"):
+        return float(value)
+    if isinstance(value, float) and not value.is_integer():
+        raise TypeError("%s needs an integer, got %r" % (kind, value))
+    return int(value)
+
+
+def typed(kind: str, value: Any) -> Value:
+    if isinstance(value, float):
+        if value != value:
+            return {"type": kind, "value": "nan"}
+        if value in (float("inf"), float("-inf")):
+            return {"type": kind, "value": "inf" if value > 0 else "-inf"}
+    return {"type": kind, "value": value}

@@ -1,0 +1,146 @@
+"""Pieces every wasmtime-py era shares: Config settings, WASI config, value and error mapping."""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any, Callable, Dict, List, Optional
+
+import wasmtime
+
+from harness.adapters.base import Unsupported, Value, typed
+from harness.worker.hostlib import HostFunc, HostTrap
+
+# Messages of releases without Trap.trap_code, mapped to the names TrapCode uses later.
+TRAP_MESSAGES = (
+    (r"integer divide by zero|division by zero", "integer_division_by_zero"),
+    (r"integer overflow", "integer_overflow"),
+    (r"invalid conversion to integer|bad conversion", "bad_conversion_to_integer"),
+    (r"unreachable", "unreachable"),
+    (r"out of bounds memory access|memory out of bounds", "memory_out_of_bounds"),
+    (r"call stack exhausted|stack overflow", "stack_overflow"),
+    (r"all fuel consumed|out of fuel", "out_of_fuel"),
+    (r"uninitialized element|indirect call to null|null reference", "indirect_call_to_null"),
+    (r"indirect call type mismatch|bad signature", "bad_signature"),
+    (r"undefined element|table out of bounds", "table_out_of_bounds"),
+    (r"interrupt", "interrupt"),
+    (r"misaligned", "heap_misaligned"),
+)
+_EXIT_MESSAGE = re.compile(r"[Ee]xited with i32 exit status (-?\d+)")
+
+VALTYPES = {"i32": "i32", "i64": "i64", "f32": "f32", "f64": "f64"}
+
+
+def configure(config: Any, settings: Dict[str, Any], workdir: str, version: str) -> None:
+    cls = type(config)
+    cache = settings.get("cache")
+    if cache is True:
+        config.cache = True
+    elif isinstance(cache, dict):
+        _set_cache_dir(config, os.path.join(workdir, cache["directory"]), workdir)
+    for feature, enabled in sorted((settings.get("features") or {}).items()):
+        attr = "wasm_" + feature
+        if not hasattr(cls, attr):
+            raise Unsupported("wasmtime %s has no Config.%s" % (version, attr))
+        setattr(config, attr, bool(enabled))
+        if feature == "threads" and enabled and hasattr(cls, "shared_memory"):
+            config.shared_memory = True  # 40+: threads compile without it but cannot instantiate
+    if settings.get("fuel") is not None:
+        if not hasattr(cls, "consume_fuel"):
+            raise Unsupported("wasmtime %s has no Config.consume_fuel" % version)
+        config.consume_fuel = True
+    compiler = settings.get("compiler")
+    if compiler in ("cranelift", "winch"):
+        if not hasattr(cls, "strategy"):
+            raise Unsupported("wasmtime %s has no Config.strategy" % version)
+        config.strategy = compiler
+    elif compiler not in (None, "auto"):
+        raise Unsupported("wasmtime has no %s compiler" % compiler)
+
+
+def _set_cache_dir(config: Any, directory: str, workdir: str) -> None:
+    """Write the cache config file; drop the `enabled` key for releases that reject it."""
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(workdir, "wasmtime-cache.toml")
+    quoted = directory.replace("\\", "\\\\").replace('"', '\\"')
+    with open(path, "w") as f:
+        f.write('[cache]\nenabled = true\ndirectory = "%s"\n' % quoted)
+    try:
+        config.cache = path
+    except wasmtime.WasmtimeError as exc:
+        if "enabled" not in str(exc):
+            raise
+        with open(path, "w") as f:
+            f.write('[cache]\ndirectory = "%s"\n' % quoted)
+        config.cache = path
+
+
+def wasi_config(spec: Dict[str, Any]) -> Any:
+    cfg = wasmtime.WasiConfig()
+    cfg.argv = ["module", *spec.get("args", [])]
+    cfg.env = sorted(spec.get("env", {}).items())
+    cfg.stdout_file = spec["stdout"]
+    return cfg
+
+
+def valtype(kind: str) -> Any:
+    return getattr(wasmtime.ValType, VALTYPES[kind])()
+
+
+def func_type(spec: HostFunc) -> Any:
+    return wasmtime.FuncType([valtype(k) for k in spec.params], [valtype(k) for k in spec.results])
+
+
+def host_callable(spec: HostFunc) -> Callable[..., Any]:
+    body = spec.body
+
+    def call(*args: Any) -> Any:
+        return body(*args)
+
+    return call
+
+
+def results(kinds: List[str], raw: Any) -> List[Value]:
+    if not kinds:
+        return []
+    values = list(raw) if len(kinds) > 1 else [raw]
+    return [typed(k, _unwrap(v)) for k, v in zip(kinds, values)]
+
+
+def _unwrap(value: Any) -> Any:
+    return getattr(value, "value", value)
+
+
+def classify(exc: BaseException) -> Dict[str, Any]:
+    message = str(exc)
+    out: Dict[str, Any] = {"outcome": "error", "error_type": type(exc).__name__, "message": message}
+    exit_trap = getattr(wasmtime, "ExitTrap", None)
+    if exit_trap is not None and isinstance(exc, exit_trap):
+        out.update(error_kind="exit", exit_code=int(exc.code))
+        return out
+    if isinstance(exc, HostTrap):
+        out.update(error_kind="trap", trap_code="host")
+        return out
+    exit_match = _EXIT_MESSAGE.search(message)
+    if exit_match and isinstance(exc, (wasmtime.Trap, wasmtime.WasmtimeError)):
+        out.update(error_kind="exit", exit_code=int(exit_match.group(1)))
+        return out
+    if isinstance(exc, wasmtime.Trap):
+        out.update(error_kind="trap", trap_code=trap_code(exc, message))
+        return out
+    out["error_kind"] = "runtime"
+    return out
+
+
+def trap_code(exc: BaseException, message: str) -> Optional[str]:
+    code = getattr(exc, "trap_code", None)
+    if code is not None:
+        name = getattr(code, "name", None)
+        return str(name or code).lower()
+    if "host function 'trap' was called" in message:
+        return "host"
+    first = message.lower()
+    for pattern, name in TRAP_MESSAGES:
+        if re.search(pattern, first):
+            return name
+    return None

@@ -1,0 +1,109 @@
+"""wasmtime-py 0.30 and later: the store-passing API.
+
+Modules belong to an Engine; every object that holds wasm state lives in a Store that is passed
+to each call (`instance.exports(store)[name](store, *args)`), host functions and WASI come
+through a Linker. Differences within the era (fuel, WASI exit, explicit close, feature flags)
+are probed with hasattr here rather than by version number.
+"""
+
+from __future__ import annotations
+
+import gc
+from typing import Any, Dict, List, Optional
+
+import wasmtime
+
+from harness.adapters import wasmtime_common as common
+from harness.adapters.base import Adapter, Unsupported, Value, coerce
+from harness.worker.hostlib import MODULE as HOST_MODULE
+from harness.worker.hostlib import HostLibrary
+
+
+class WasmtimeV30(Adapter):
+    family = "wasmtime"
+    era = "wasmtime_v30"
+
+    def new_engine(self, settings: Dict[str, Any], workdir: str) -> Any:
+        config = wasmtime.Config()
+        common.configure(config, settings, workdir, self.version)
+        return wasmtime.Engine(config)
+
+    def compile(self, engine: Any, wasm: bytes) -> Any:
+        return wasmtime.Module(engine, wasm)
+
+    def serialize(self, module: Any) -> bytes:
+        if not hasattr(module, "serialize"):
+            raise Unsupported("wasmtime %s has no Module.serialize" % self.version)
+        return bytes(module.serialize())
+
+    def deserialize(self, engine: Any, data: bytes) -> Any:
+        if not hasattr(wasmtime.Module, "deserialize"):
+            raise Unsupported("wasmtime %s has no Module.deserialize" % self.version)
+        return wasmtime.Module.deserialize(engine, data)
+
+    def deserialize_file(self, engine: Any, path: str) -> Any:
+        if not hasattr(wasmtime.Module, "deserialize_file"):
+            raise Unsupported("wasmtime %s has no Module.deserialize_file" % self.version)
+        return wasmtime.Module.deserialize_file(engine, path)
+
+    def new_store(self, engine: Any, fuel: Optional[int], wasi: Optional[Dict[str, Any]]) -> Any:
+        store = wasmtime.Store(engine)
+        if fuel is not None:
+            if hasattr(store, "set_fuel"):
+                store.set_fuel(fuel)
+            elif hasattr(store, "add_fuel"):
+                store.add_fuel(fuel)
+            else:
+                raise Unsupported("wasmtime %s has no fuel on Store" % self.version)
+        return store
+
+    def instantiate(
+        self, store: Any, module: Any, host: Optional[HostLibrary], wasi: Optional[Dict[str, Any]]
+    ) -> Any:
+        linker = wasmtime.Linker(store.engine)
+        if wasi is not None:
+            store.set_wasi(common.wasi_config(wasi))
+            linker.define_wasi()
+        if host is not None:
+            for name, spec in host.functions.items():
+                ty = common.func_type(spec)
+                fn = common.host_callable(spec)
+                if hasattr(linker, "define_func"):
+                    linker.define_func(HOST_MODULE, name, ty, fn)
+                else:
+                    linker.define(HOST_MODULE, name, wasmtime.Func(store, ty, fn))
+        return linker.instantiate(store, module)
+
+    def call(self, store: Any, instance: Any, export: str, args: List[Value]) -> List[Value]:
+        exports = instance.exports(store)
+        try:
+            func = exports[export]
+        except (KeyError, IndexError):
+            raise LookupError("instance has no export %r" % export) from None
+        if not isinstance(func, wasmtime.Func):
+            raise TypeError("export %r is not a function" % export)
+        ty = func.type(store)
+        params = [str(p) for p in ty.params]
+        if len(params) != len(args):
+            raise TypeError("%s takes %d argument(s), %d given" % (export, len(params), len(args)))
+        raw = func(store, *[coerce(k, a) for k, a in zip(params, args)])
+        return common.results([str(r) for r in ty.results], raw)
+
+    def fuel_left(self, store: Any) -> Optional[int]:
+        if hasattr(store, "get_fuel"):
+            try:
+                return int(store.get_fuel())
+            except Exception:
+                return None
+        return None
+
+    def close(self, handle: Any) -> str:
+        if hasattr(handle, "close"):
+            handle.close()
+            return "close()"
+        gc.collect()
+        return "dropped"
+
+    def classify(self, exc: BaseException) -> Dict[str, Any]:
+        return common.classify(exc)
+

@@ -1,0 +1,161 @@
+"""Run cases on a runtime: segment after segment in fresh processes, sharing one work dir."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.execute import SegmentRun, not_run, run_segment
+from harness.fixtures import FixtureBuilder
+from harness.normalize import normalize
+from harness.scenario import Case
+from harness.worker.outcome import NOT_RUN, OK
+
+DEFAULT_TIMEOUT_S = 60.0
+DEFAULT_MEMORY_MB = 2048
+
+
+@dataclass
+class Runtime:
+    """A runtime as the worker reported it, or the reason it could not be used."""
+
+    name: str
+    python: str
+    family: str | None = None
+    version: str | None = None
+    variant: str = ""
+    adapter: str | None = None
+    python_version: str | None = None
+    unavailable: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "family": self.family,
+            "version": self.version,
+            "variant": self.variant,
+            "adapter": self.adapter,
+            "interpreter": self.python,
+            "python": self.python_version,
+            "status": "unavailable" if self.unavailable else "ok",
+            "reason": self.unavailable,
+        }
+
+
+def probe(python: str, scratch: Path, name: str | None = None) -> Runtime:
+    """Ask a worker on this interpreter which runtime it has, without running any step."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    try:
+        seg = run_segment(python, [], 0, scratch, {}, timeout=120, memory_mb=0)
+    except OSError as exc:
+        return Runtime(name or Path(python).name, python, unavailable=f"cannot start {python}: {exc}")
+    if seg.runtime is None:
+        reason = seg.unavailable or f"worker did not start (exit {seg.returncode})"
+        return Runtime(name or "unknown", python, unavailable=reason)
+    info = seg.runtime
+    label = f"{info['family']}-{info['version']}" + (f"-{info['variant']}" if info["variant"] else "")
+    return Runtime(
+        name=name or label,
+        python=python,
+        family=info["family"],
+        version=info["version"],
+        variant=info.get("variant") or "",
+        adapter=info.get("adapter"),
+        python_version=seg.python,
+    )
+
+
+def select(cases: Iterable[Case], pattern: str | None) -> list[Case]:
+    """Cases whose id or tags contain the pattern (case-insensitive), like pytest's -k."""
+    if not pattern:
+        return list(cases)
+    needle = pattern.lower()
+    return [
+        c for c in cases
+        if needle in c.id.lower() or any(needle == t.lower() for t in c.scenario.tags)
+    ]
+
+
+def workdir_for(out: Path, case: Case, runtime: Runtime) -> Path:
+    safe = re.sub(r"[^A-Za-z0-9_.=,-]+", "_", case.id)[:120]
+    return out / "work" / runtime.name / safe
+
+
+def run_case(
+    case: Case,
+    runtime: Runtime,
+    builder: FixtureBuilder,
+    out: Path,
+    timeout: float,
+    memory_mb: int,
+    keep_work: bool = False,
+) -> dict[str, Any]:
+    workdir = workdir_for(out, case, runtime)
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    fixtures = {name: str(builder.build(name)) for name in sorted(case.fixtures)}
+    limit = case.scenario.timeout or timeout
+    results: list[dict[str, Any]] = []
+    segments: list[dict[str, Any]] = []
+    started = time.monotonic()
+    stop_reason: str | None = None
+    for index, steps in enumerate(case.segments):
+        payload = [s.to_json() for s in steps]
+        if stop_reason is not None:
+            results += [not_run(s, stop_reason) for s in payload]
+            continue
+        seg: SegmentRun = run_segment(
+            runtime.python, payload, index, workdir, fixtures, limit, memory_mb, runtime.family
+        )
+        segments.append(
+            {"index": index, "returncode": seg.returncode, "duration_s": seg.duration_s}
+        )
+        if seg.unavailable:
+            stop_reason = f"runtime unavailable: {seg.unavailable}"
+        done = {r["index"] for r in seg.results}
+        results += seg.results
+        if not seg.completed and stop_reason is None:
+            failed = next((r for r in seg.results if r.get("met") is False), None)
+            stop_reason = (
+                f"step {failed['index'] + 1} ({failed['op']}) did not meet its expectation"
+                if failed
+                else "segment did not finish"
+            )
+        results += [not_run(s, stop_reason or "") for s in payload if s["index"] not in done]
+    for r in results:
+        r["normalized_message"] = normalize(r.get("message"))
+    status = "pass" if results and all(r.get("met") for r in results) else "fail"
+    if status == "pass" and not keep_work:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return {
+        "scenario": case.scenario.name,
+        "path": case.scenario.path,
+        "tags": list(case.scenario.tags),
+        "params": case.params,
+        "params_id": case.params_id,
+        "case": case.id,
+        "runtime": runtime.name,
+        "outcome": run_outcome(results),
+        "status": status,
+        "reason": stop_reason,
+        "steps": results,
+        "segments": segments,
+        "duration_s": round(time.monotonic() - started, 6),
+        "workdir": str(workdir) if status != "pass" or keep_work else None,
+    }
+
+
+def run_outcome(steps: list[dict[str, Any]]) -> str:
+    """A run's outcome is that of its first step that did not end `ok`."""
+    for step in steps:
+        if step["outcome"] not in (OK, NOT_RUN):
+            return str(step["outcome"])
+    return OK
+
+
+ProgressFn = Callable[[int, int, dict[str, Any]], None]

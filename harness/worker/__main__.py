@@ -1,0 +1,72 @@
+"""Worker entry point: `python -m harness.worker [--memory-mb N] [--family F]`.
+
+Moves the protocol off fd 1, caps its own memory, imports the runtime, says `worker_ready`, then
+runs `run_segment` commands until `shutdown` or end of input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import sys
+import traceback
+
+
+def _move_protocol_off_stdout() -> int:
+    events_fd = os.dup(1)
+    os.dup2(2, 1)  # stray prints from the runtime or wasm land on stderr, not in the protocol
+    return events_fd
+
+
+def _cap_memory(megabytes: int) -> None:
+    # RLIMIT_DATA, not RLIMIT_AS: runtimes reserve large guard regions of address space up front,
+    # and only memory actually made writable should count against the cap.
+    limit = megabytes * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+
+
+def main(argv: list | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="harness.worker")
+    parser.add_argument("--memory-mb", type=int, default=0)
+    parser.add_argument("--family", default=None)
+    options = parser.parse_args(argv)
+    events_fd = _move_protocol_off_stdout()
+
+    from harness.worker.protocol import PROTOCOL_VERSION, Channel
+
+    channel = Channel(sys.stdin.buffer, events_fd)
+    if options.memory_mb:
+        _cap_memory(options.memory_mb)
+    try:
+        from harness.adapters import detect
+
+        adapter = detect(options.family)
+    except Exception as exc:  # cannot import or use the runtime: a fact about this env
+        channel.send("worker_failed", reason="%s: %s" % (type(exc).__name__, exc),
+                     detail=traceback.format_exc(limit=3))
+        return 0
+    channel.send(
+        "worker_ready",
+        protocol=PROTOCOL_VERSION,
+        runtime=adapter.info(),
+        python=platform.python_version(),
+        pid=os.getpid(),
+    )
+    from harness.worker.segment import Segment, run
+
+    while True:
+        command = channel.receive()
+        if command is None or command["name"] == "shutdown":
+            return 0
+        if command["name"] == "run_segment":
+            seg = command["segment"]
+            channel.send("segment_started", index=seg["index"], pid=os.getpid())
+            segment = Segment(adapter, seg["workdir"], seg["fixtures"])
+            completed = run(segment, seg["steps"], channel.send)
+            channel.send("segment_finished", index=seg["index"], completed=completed)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

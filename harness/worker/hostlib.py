@@ -1,0 +1,65 @@
+"""The fixed library of host functions a scenario may import, under the module name `host`.
+
+Scenarios never contain code: they choose `imports: host`, and each import of the module is
+resolved by name here. Adapters turn each entry into the runtime's own host function.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Dict, List, NamedTuple, Tuple
+
+MODULE = "host"
+
+
+class HostTrap(Exception):
+    """Raised by the `trap` host function; the runtime turns it into a wasm trap."""
+
+
+class HostFunc(NamedTuple):
+    params: Tuple[str, ...]
+    results: Tuple[str, ...]
+    body: Callable[..., Any]
+
+
+class HostLibrary:
+    """One segment's host functions, with the log of calls to `record`."""
+
+    def __init__(self) -> None:
+        self.calls: List[Any] = []
+        self.functions: Dict[str, HostFunc] = {
+            "identity_i32": HostFunc(("i32",), ("i32",), lambda x: x),
+            "identity_i64": HostFunc(("i64",), ("i64",), lambda x: x),
+            "identity_f32": HostFunc(("f32",), ("f32",), lambda x: x),
+            "identity_f64": HostFunc(("f64",), ("f64",), lambda x: x),
+            "add_i32": HostFunc(("i32", "i32"), ("i32",), _add_i32),
+            "add_i64": HostFunc(("i64", "i64"), ("i64",), _add_i64),
+            "record": HostFunc(("i32",), (), self._record),
+            "trap": HostFunc((), (), _trap),
+            "exit": HostFunc(("i32",), (), _exit),
+        }
+
+    def _record(self, value: int) -> None:
+        self.calls.append(value)
+
+
+def _wrap(value: int, bits: int) -> int:
+    value &= (1 << bits) - 1
+    return value - (1 << bits) if value >> (bits - 1) else value
+
+
+def _add_i32(a: int, b: int) -> int:
+    return _wrap(a + b, 32)
+
+
+def _add_i64(a: int, b: int) -> int:
+    return _wrap(a + b, 64)
+
+
+def _trap() -> None:
+    raise HostTrap("host function 'trap' was called")
+
+
+def _exit(code: int) -> None:
+    # An embedder's host function that ends the process: the step becomes a crash with this code.
+    os._exit(code & 0xFF)

@@ -1,0 +1,125 @@
+"""Outcome classes and expectation matching: pure, shared by the worker and the coordinator.
+
+A step's outcome is one of OUTCOMES; a trap or a WASI exit is an `error` whose `error_kind`
+says which (an exit with code 0 is `ok`). Steps that never ran because an earlier one went
+wrong are `not_run`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import struct
+from typing import Any, Dict, Optional, Tuple
+
+OK = "ok"
+ERROR = "error"
+CRASH = "crash"
+TIMEOUT = "timeout"
+UNSUPPORTED = "unsupported"
+NOT_RUN = "not_run"
+OUTCOMES = (OK, ERROR, CRASH, TIMEOUT, UNSUPPORTED)
+
+StepResult = Dict[str, Any]
+
+
+def new_result(step: Dict[str, Any]) -> StepResult:
+    return {
+        "index": step["index"],
+        "op": step["op"],
+        "line": step.get("line"),
+        "outcome": NOT_RUN,
+        "error_kind": None,
+        "error_type": None,
+        "message": None,
+        "trap_code": None,
+        "exit_code": None,
+        "signal": None,
+        "values": None,
+        "detail": {},
+        "duration_s": None,
+        "expect": step["expect"],
+        "met": None,
+        "why": None,
+    }
+
+
+def check(expect: Dict[str, Any], result: StepResult, wanted: Optional[list] = None) -> Tuple[bool, str]:
+    """Does the result meet the expectation? Returns (met, a short reason when it does not)."""
+    kind = expect.get("kind", OK)
+    pattern = expect.get("pattern")
+    outcome = result["outcome"]
+    message = result.get("message") or ""
+    got = describe(result)
+    if kind == OK:
+        if outcome != OK:
+            return False, "expected ok, got %s" % got
+        if wanted is not None and not values_equal(wanted, result.get("values") or []):
+            return False, "expected results %s, got %s" % (
+                show_values(wanted), show_values(result.get("values") or []))
+        return True, ""
+    if kind == "exit":
+        if result.get("error_kind") == "exit" or (outcome == OK and result.get("exit_code") is not None):
+            if result.get("exit_code") == expect.get("exit_code"):
+                return True, ""
+        return False, "expected exit %s, got %s" % (expect.get("exit_code"), got)
+    if kind == "trap":
+        if outcome == ERROR and result.get("error_kind") == "trap":
+            if pattern is None or pattern == result.get("trap_code") or re.search(pattern, message):
+                return True, ""
+        return False, "expected trap%s, got %s" % (" /%s/" % pattern if pattern else "", got)
+    if kind == CRASH:
+        if outcome == CRASH:
+            label = result.get("signal") or "exit %s" % result.get("exit_code")
+            if pattern is None or pattern in (label, "any") or re.search(pattern, label):
+                return True, ""
+        return False, "expected crash%s, got %s" % (" " + pattern if pattern else "", got)
+    if outcome != kind:
+        return False, "expected %s, got %s" % (kind, got)
+    if pattern is not None and not re.search(pattern, message):
+        return False, "expected %s matching /%s/, got %r" % (kind, pattern, message[:200])
+    return True, ""
+
+
+def describe(result: StepResult) -> str:
+    outcome = result["outcome"]
+    if outcome == CRASH:
+        return "crash (%s)" % (result.get("signal") or "exit %s" % result.get("exit_code"))
+    if outcome == ERROR:
+        kind = result.get("error_kind")
+        if kind == "trap":
+            return "trap %s" % (result.get("trap_code") or repr((result.get("message") or "")[:120]))
+        if kind == "exit":
+            return "exit %s" % result.get("exit_code")
+        return "error %s: %s" % (result.get("error_type"), (result.get("message") or "")[:160])
+    return outcome
+
+
+def values_equal(wanted: list, got: list) -> bool:
+    if len(wanted) != len(got):
+        return False
+    return all(_value_equal(w, g) for w, g in zip(wanted, got))
+
+
+def _value_equal(wanted: Dict[str, Any], got: Dict[str, Any]) -> bool:
+    kind = got.get("type")
+    if wanted.get("type") not in (None, kind):
+        return False
+    w, g = _as_number(wanted["value"]), _as_number(got["value"])
+    if kind in ("f32", "f64") or isinstance(w, float) or isinstance(g, float):
+        if math.isnan(w) or math.isnan(g):
+            return math.isnan(w) and math.isnan(g)
+        if kind == "f32":
+            w = struct.unpack("<f", struct.pack("<f", w))[0]
+        return float(w) == float(g)
+    return int(w) == int(g)
+
+
+def _as_number(value: Any) -> Any:
+    if isinstance(value, str):
+        return float(value)
+    return value
+
+
+def show_values(values: list) -> str:
+    return "[%s]" % ", ".join(str(v.get("value")) for v in values)

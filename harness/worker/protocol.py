@@ -1,0 +1,69 @@
+"""The coordinator-worker protocol: JSON lines, one message per line, documented in docs/protocol.md.
+
+Commands (coordinator -> worker, on the worker's stdin) are imperative; events (worker ->
+coordinator, on the worker's protocol fd) are past tense. An unknown name is a protocol error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, BinaryIO, Dict
+
+PROTOCOL_VERSION = 1
+
+COMMANDS = ("run_segment", "shutdown")
+EVENTS = (
+    "worker_ready",
+    "segment_started",
+    "step_started",
+    "step_finished",
+    "segment_finished",
+    "worker_failed",
+)
+
+Message = Dict[str, Any]
+
+
+class ProtocolError(Exception):
+    pass
+
+
+def encode(name: str, **payload: Any) -> bytes:
+    if name not in COMMANDS and name not in EVENTS:
+        raise ProtocolError("unknown message %r" % name)
+    return (json.dumps({"name": name, **payload}, allow_nan=False) + "\n").encode("utf-8")
+
+
+def decode(line: bytes) -> Message:
+    try:
+        message = json.loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ProtocolError("not a JSON message: %r (%s)" % (line[:200], exc)) from None
+    if not isinstance(message, dict) or message.get("name") not in COMMANDS + EVENTS:
+        raise ProtocolError("unknown message: %r" % (line[:200],))
+    return message
+
+
+class Channel:
+    """The worker's end: reads commands, writes events on a private fd.
+
+    The worker moves the protocol off fd 1 before the runtime loads, so anything a runtime or a
+    wasm program prints to stdout cannot corrupt the stream.
+    """
+
+    def __init__(self, commands: BinaryIO, events_fd: int) -> None:
+        self._commands = commands
+        self._events_fd = events_fd
+
+    def send(self, name: str, **payload: Any) -> None:
+        data = encode(name, **payload)
+        while data:
+            written = os.write(self._events_fd, data)
+            data = data[written:]
+
+    def receive(self) -> Message | None:
+        line = self._commands.readline()
+        if not line:
+            return None
+        return decode(line)

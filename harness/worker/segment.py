@@ -1,0 +1,230 @@
+"""Run one segment's steps against an adapter, streaming a result per step.
+
+Objects live only as long as this process: a restart is the end of the process, so the next
+segment finds nothing but the files in the work dir. A step is caught at its boundary and becomes
+a result; the segment stops at the first step whose result does not meet its expectation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from harness.adapters.base import Adapter, Unsupported
+from harness.worker import corrupt
+from harness.worker.hostlib import HostLibrary
+from harness.worker.outcome import ERROR, OK, UNSUPPORTED, check, new_result
+
+TAIL = 4000
+
+
+class ScenarioStateError(Exception):
+    """The scenario asked for something this segment cannot give (e.g. a missing work file)."""
+
+
+class Instance:
+    def __init__(self, handle: Any, store: str, stdout_path: Optional[str]) -> None:
+        self.handle = handle
+        self.store = store
+        self.stdout_path = stdout_path
+        self.exit_code: Optional[int] = None
+
+
+class Segment:
+    def __init__(self, adapter: Adapter, workdir: str, fixtures: Dict[str, str]) -> None:
+        self.adapter = adapter
+        self.workdir = workdir
+        self.fixtures = fixtures
+        self.host = HostLibrary()
+        self.engines: Dict[str, Any] = {}
+        self.modules: Dict[str, Tuple[str, Any]] = {}
+        self.stores: Dict[str, Tuple[str, Any]] = {}
+        self.instances: Dict[str, Instance] = {}
+
+    # -- helpers -----------------------------------------------------------------------------
+    def work_path(self, name: str) -> str:
+        path = os.path.realpath(os.path.join(self.workdir, name))
+        root = os.path.realpath(self.workdir)
+        if os.path.commonpath([path, root]) != root:
+            raise ScenarioStateError("work file %r resolves outside the work dir" % name)
+        return path
+
+    def engine(self, settings: Dict[str, Any]) -> Tuple[str, Any]:
+        key = repr(sorted(settings.items()))
+        if key not in self.engines:
+            self.engines[key] = self.adapter.new_engine(settings, self.workdir)
+        return key, self.engines[key]
+
+    def fixture_bytes(self, name: str) -> bytes:
+        with open(self.fixtures[name], "rb") as f:
+            return f.read()
+
+    def cache_dir(self, settings: Dict[str, Any]) -> Optional[str]:
+        cache = settings.get("cache")
+        if isinstance(cache, dict):
+            return self.work_path(cache["directory"])
+        if cache is True:
+            return os.path.join(self.workdir, ".cache")
+        return None
+
+    # -- steps -------------------------------------------------------------------------------
+    def compile(self, args: Dict[str, Any]) -> Dict[str, Any]:
+        key, engine = self.engine(args["engine"])
+        cache = self.cache_dir(args["engine"])
+        before = _count_files(cache)
+        wasm = self.fixture_bytes(args["fixture"])
+        started = time.perf_counter()
+        module = self.adapter.compile(engine, wasm)
+        detail = {"wasm_bytes": len(wasm), "compile_s": round(time.perf_counter() - started, 6)}
+        if cache is not None:
+            detail["cache_files_before"] = before
+            detail["cache_files_after"] = _count_files(cache)
+        self.modules[args["as"]] = (key, module)
+        return {"detail": detail}
+
+    def serialize(self, args: Dict[str, Any]) -> Dict[str, Any]:
+        _, module = _get(self.modules, "module", args["module"])
+        data = self.adapter.serialize(module)
+        path = self.work_path(args["to"])
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+        return {"detail": {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()[:16]}}
+
+    def deserialize(self, args: Dict[str, Any]) -> Dict[str, Any]:
+        key, engine = self.engine(args["engine"])
+        if "wasm" in args:
+            data, source = self.fixture_bytes(args["wasm"]), "fixture " + args["wasm"]
+        else:
+            source = self.work_path(args["from"])
+            if not os.path.exists(source):
+                raise ScenarioStateError("work file %r does not exist" % args["from"])
+            with open(source, "rb") as f:
+                data = f.read()
+        changed = corrupt.apply(data, args.get("corrupt"))
+        detail: Dict[str, Any] = {"bytes": len(changed)}
+        if args["via"] == "file":
+            path = source
+            if changed != data or "wasm" in args:
+                path = self.work_path((args.get("from") or args["wasm"]) + ".input")
+                with open(path, "wb") as f:
+                    f.write(changed)
+            module = self.adapter.deserialize_file(engine, path)
+        else:
+            module = self.adapter.deserialize(engine, changed)
+        self.modules[args["as"]] = (key, module)
+        return {"detail": detail}
+
+    def instantiate(self, args: Dict[str, Any]) -> Dict[str, Any]:
+        key, module = _get(self.modules, "module", args["module"])
+        engine = self.engines[key]
+        wasi = None
+        stdout_path = None
+        if "wasi" in args["imports"]:
+            stdout_path = self.work_path(args["as"] + ".stdout")
+            wasi = dict(args["wasi"], stdout=stdout_path)
+        store_key, store = self.stores.get(args["store"], (None, None))
+        if store is None or store_key != key:
+            store = self.adapter.new_store(engine, args.get("fuel"), wasi)
+            self.stores[args["store"]] = (key, store)
+        host = self.host if "host" in args["imports"] else None
+        handle = self.adapter.instantiate(store, module, host, wasi)
+        self.instances[args["as"]] = Instance(handle, args["store"], stdout_path)
+        return {"detail": {"imports": args["imports"]}}
+
+    def call(self, args: Dict[str, Any]) -> Dict[str, Any]:
+        instance = _get(self.instances, "instance", args["instance"])
+        _, store = self.stores[instance.store]
+        calls_before = len(self.host.calls)
+        detail: Dict[str, Any] = {}
+        try:
+            values = self.adapter.call(store, instance.handle, args["export"], args["args"])
+        finally:
+            if len(self.host.calls) > calls_before:
+                detail["host_calls"] = self.host.calls[calls_before:]
+            if instance.stdout_path:
+                detail["stdout"] = _tail(instance.stdout_path)
+            fuel = self.adapter.fuel_left(store)
+            if fuel is not None:
+                detail["fuel_left"] = fuel
+        return {"values": values, "detail": detail}
+
+    def close(self, args: Dict[str, Any]) -> Dict[str, Any]:
+        closed = []
+        exit_code = None
+        for kind, name in args["order"]:
+            if kind == "engine":
+                for key in list(self.engines):
+                    closed.append("engine: " + self.adapter.close(self.engines[key]))
+                continue
+            if kind == "instance":
+                record = _get(self.instances, "instance", name)
+                exit_code = record.exit_code
+                closed.append("instance %s: %s" % (name, self.adapter.close(record.handle)))
+            elif kind == "store":
+                closed.append("store %s: %s" % (name, self.adapter.close(_get(self.stores, "store", name)[1])))
+            elif kind == "module":
+                closed.append("module %s: %s" % (name, self.adapter.close(_get(self.modules, "module", name)[1])))
+        return {"detail": {"closed": closed}, "exit_code": exit_code}
+
+
+def _get(table: Dict[str, Any], kind: str, name: str) -> Any:
+    if name not in table:
+        raise ScenarioStateError("%s %r was not created in this segment (its step failed?)" % (kind, name))
+    return table[name]
+
+
+def _count_files(path: Optional[str]) -> Optional[int]:
+    if path is None:
+        return None
+    return sum(len(files) for _, _, files in os.walk(path))
+
+
+def _tail(path: str) -> str:
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - TAIL))
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def run(
+    segment: Segment, steps: List[Dict[str, Any]], emit: Callable[..., None]
+) -> bool:
+    """Run the steps in order; return False if one missed its expectation and the rest were skipped."""
+    for step in steps:
+        emit("step_started", index=step["index"], op=step["op"])
+        result = new_result(step)
+        started = time.perf_counter()
+        try:
+            out = getattr(segment, step["op"])(step["args"])
+            result["outcome"] = OK
+            result["values"] = out.get("values")
+            result["detail"] = out.get("detail", {})
+            if out.get("exit_code") is not None:
+                result["exit_code"] = out["exit_code"]
+        except KeyboardInterrupt:
+            raise
+        except Unsupported as exc:
+            result.update(outcome=UNSUPPORTED, error_type="Unsupported", message=str(exc))
+        except (ScenarioStateError, corrupt.CorruptError) as exc:
+            result.update(outcome=ERROR, error_kind="scenario", error_type=type(exc).__name__,
+                          message=str(exc))
+        except BaseException as exc:  # a runtime's error, whatever its class: a value, not a crash
+            result.update(segment.adapter.classify(exc))
+            if step["op"] == "call" and result.get("error_kind") == "exit":
+                segment.instances[step["args"]["instance"]].exit_code = result["exit_code"]
+                if result["exit_code"] == 0:
+                    result["outcome"] = OK
+        result["duration_s"] = round(time.perf_counter() - started, 6)
+        met, why = check(step["expect"], result, step["args"].get("results"))
+        result["met"], result["why"] = met, why or None
+        emit("step_finished", result=result)
+        if not met:
+            return False
+    return True
