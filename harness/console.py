@@ -60,12 +60,16 @@ def table(runs: list[dict[str, Any]]) -> str:
 
 
 def _detail(run: dict[str, Any]) -> str:
+    return " ".join(_explain(run).split())[:160]
+
+
+def _explain(run: dict[str, Any]) -> str:
     failed = next((s for s in run["steps"] if s.get("met") is False), None)
     if failed is not None:
         where = f"step {failed['index'] + 1} ({failed['op']})" if failed["index"] >= 0 else "teardown"
         line = f" line {failed['line']}" if failed.get("line") else ""
-        return f"{where}{line}: {failed.get('why') or describe(failed)}"[:160]
+        return f"{where}{line}: {failed.get('why') or describe(failed)}"
     if run["outcome"] != "ok":
         step = next(s for s in run["steps"] if s["outcome"] == run["outcome"])
-        return f"as expected: {describe(step)}"[:160]
+        return f"as expected: {describe(step)}"
     return ""

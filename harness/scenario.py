@@ -135,7 +135,9 @@ def cases(scenario: Scenario) -> list[Case]:
 def resolve(scenario: Scenario, params: dict[str, Any]) -> Case:
     """Substitute one parameter set, fill defaults, split segments, check names are defined."""
     err = _Errors(scenario, params)
-    engine = _substitute(scenario.data.get("engine") or {}, params, err, ("engine",))
+    engine = _features(
+        _substitute(scenario.data.get("engine") or {}, params, err, ("engine",)), err, ("engine",)
+    )
     segments: list[list[Step]] = [[]]
     defined: dict[str, dict[str, int | None]] = _fresh_names()
     for index, raw in enumerate(scenario.data["steps"]):
@@ -147,6 +149,8 @@ def resolve(scenario: Scenario, params: dict[str, Any]) -> Case:
             continue
         body = _substitute(body, params, err, (*at, op))
         line = scenario.lines.get(at)
+        if "engine" in body:
+            body["engine"] = _features(body["engine"], err, (*at, op, "engine"))
         args = _STEP_BUILDERS[op](body, engine, err, at)
         step = Step(index, op, args, _expectation(body.get("expect"), err, (*at, op)), line)
         _check_names(step, defined, err, at)
@@ -197,6 +201,23 @@ def _substitute(value: Any, params: dict[str, Any], err: _Errors, at: tuple[Any,
     if whole:  # keep the parameter's own type: `fuel: ${fuel}` stays a number
         return params[whole.group(1)]
     return _REF.sub(lambda m: str(params[m.group(1)]), value)
+
+
+FEATURES = (
+    "simd", "relaxed_simd", "tail_call", "multi_memory", "reference_types", "function_references",
+    "gc", "threads", "memory64", "exceptions", "bulk_memory", "multi_value",
+)
+
+
+def _features(engine: dict[str, Any], err: _Errors, at: tuple[Any, ...]) -> dict[str, Any]:
+    """`features: [simd]` is short for `features: {simd: true}`; names may come from params."""
+    features = engine.get("features")
+    if not isinstance(features, list):
+        return engine
+    for name in features:
+        if name not in FEATURES:
+            raise err((*at, "features"), f"unknown feature {name!r} (known: {', '.join(FEATURES)})")
+    return {**engine, "features": dict.fromkeys(features, True)}
 
 
 def _engine_for(body: dict[str, Any], engine: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,49 @@
+"""Expectation matching, pure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from harness.worker.outcome import check, new_result, values_equal
+
+
+def result(**fields: Any) -> dict[str, Any]:
+    base = new_result({"index": 0, "op": "call", "expect": {"kind": "ok"}})
+    base.update(fields)
+    return base
+
+
+@pytest.mark.parametrize(
+    ("expect", "fields", "met"),
+    [
+        ({"kind": "ok"}, {"outcome": "ok"}, True),
+        ({"kind": "ok"}, {"outcome": "error", "message": "boom"}, False),
+        ({"kind": "error", "pattern": "unknown import"}, {"outcome": "error", "message": "unknown import: x"}, True),
+        ({"kind": "error", "pattern": "^nope"}, {"outcome": "error", "message": "unknown import"}, False),
+        ({"kind": "trap", "pattern": "unreachable"}, {"outcome": "error", "error_kind": "trap", "trap_code": "unreachable"}, True),
+        ({"kind": "trap"}, {"outcome": "error", "error_kind": "runtime"}, False),
+        ({"kind": "exit", "exit_code": 3}, {"outcome": "error", "error_kind": "exit", "exit_code": 3}, True),
+        ({"kind": "exit", "exit_code": 0}, {"outcome": "ok", "exit_code": 0}, True),
+        ({"kind": "exit", "exit_code": 3}, {"outcome": "ok"}, False),
+        ({"kind": "crash", "pattern": "SIGSEGV"}, {"outcome": "crash", "signal": "SIGSEGV"}, True),
+        ({"kind": "crash", "pattern": "exit 7"}, {"outcome": "crash", "exit_code": 7}, True),
+        ({"kind": "crash", "pattern": "SIGSEGV"}, {"outcome": "crash", "signal": "SIGILL"}, False),
+        ({"kind": "timeout"}, {"outcome": "timeout"}, True),
+        ({"kind": "unsupported"}, {"outcome": "ok"}, False),
+    ],
+)
+def test_check(expect: dict[str, Any], fields: dict[str, Any], met: bool) -> None:
+    assert check(expect, result(**fields))[0] is met
+
+
+def test_results_compare_by_type() -> None:
+    got = [{"type": "f32", "value": 1.100000023841858}]
+    assert values_equal([{"type": None, "value": 1.1}], got)
+    assert not values_equal([{"type": None, "value": 1.2}], got)
+    assert values_equal([{"type": None, "value": "nan"}], [{"type": "f64", "value": "nan"}])
+    assert not values_equal([{"type": "i64", "value": 1}], [{"type": "i32", "value": 1}])
+    met, why = check({"kind": "ok"}, result(outcome="ok", values=[{"type": "i32", "value": 4}]),
+                     [{"type": None, "value": 3}])
+    assert not met and why == "expected results [3], got [4]"
