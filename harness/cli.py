@@ -120,8 +120,11 @@ def cmd_run(options: argparse.Namespace) -> ExitCode:
         path = write_compat(out, document)
     print(console.table(document["runs"]))
     summary = document["summary"]
-    print(f"\n{summary['passed']} passed, {summary['failed']} failed of {summary['runs']} run(s); "
-          f"results in {path}")
+    print(f"\n{summary['passed']} passed, {summary['failed']} failed, {summary['unsupported']} "
+          f"unsupported of {summary['runs']} run(s); results in {path}")
+    if summary["harness_errors"]:
+        print(f"wasm-compat: {summary['harness_errors']} harness error(s); see compat.json",
+              file=sys.stderr)
     return ExitCode.FAILURES if summary["failed"] else ExitCode.OK
 
 

@@ -44,7 +44,7 @@ def table(runs: list[dict[str, Any]]) -> str:
     for run in runs:
         rows.append(
             (
-                "PASS" if run["status"] == "pass" else "FAIL",
+                {"pass": "PASS", "unsupported": "UNSUP"}.get(run["status"], "FAIL"),
                 run["case"],
                 run["runtime"],
                 f"{SYMBOLS.get(run['outcome'], '?')} {run['outcome']}",

@@ -37,6 +37,7 @@ class SegmentRun:
     runtime: dict[str, Any] | None = None
     python: str | None = None
     unavailable: str | None = None  # the runtime cannot be imported or used in this env
+    harness_error: str | None = None  # the worker itself failed: a bug in wasm-compat
     completed: bool = False
     returncode: int | None = None
     duration_s: float = 0.0
@@ -148,7 +149,10 @@ def run_segment(
                         raise ProtocolError(f"worker speaks protocol {message.get('protocol')}")
                     out.runtime, out.python = message["runtime"], message.get("python")
                 elif name == "worker_failed":
-                    out.unavailable = message["reason"]
+                    if message.get("harness_error"):
+                        out.harness_error = f"{message['reason']}\n{message.get('detail', '')}"
+                    else:
+                        out.unavailable = message["reason"]
                 elif name == "step_started":
                     in_flight = message["index"]
                 elif name == "step_finished":
@@ -174,6 +178,9 @@ def run_segment(
     if out.unavailable is not None:
         return out
     failure = _failure(proc.returncode, timed_out, timeout)
+    if out.harness_error is not None:
+        failure = {"outcome": "error", "error_kind": "harness", "error_type": "HarnessError",
+                   "message": out.harness_error}
     if failure is not None:
         if in_flight is None:
             done = {r["index"] for r in out.results}

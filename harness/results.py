@@ -75,6 +75,10 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "runs": len(runs),
         "passed": sum(1 for r in runs if r["status"] == "pass"),
         "failed": sum(1 for r in runs if r["status"] == "fail"),
+        "unsupported": sum(1 for r in runs if r["status"] == "unsupported"),
+        "harness_errors": sum(
+            1 for r in runs for s in r["steps"] if s.get("error_kind") == "harness"
+        ),
         "outcomes": dict(sorted(by_outcome.items())),
     }
 

@@ -14,7 +14,7 @@ from harness.execute import SegmentRun, not_run, run_segment
 from harness.fixtures import FixtureBuilder
 from harness.normalize import normalize
 from harness.scenario import Case
-from harness.worker.outcome import NOT_RUN, OK
+from harness.worker.outcome import NOT_RUN, OK, UNSUPPORTED
 
 DEFAULT_TIMEOUT_S = 60.0
 DEFAULT_MEMORY_MB = 2048
@@ -129,8 +129,8 @@ def run_case(
         results += [not_run(s, stop_reason or "") for s in payload if s["index"] not in done]
     for r in results:
         r["normalized_message"] = normalize(r.get("message"))
-    status = "pass" if results and all(r.get("met") for r in results) else "fail"
-    if status == "pass" and not keep_work:
+    status = run_status(results)
+    if status != "fail" and not keep_work:
         shutil.rmtree(workdir, ignore_errors=True)
     return {
         "scenario": case.scenario.name,
@@ -146,8 +146,17 @@ def run_case(
         "steps": results,
         "segments": segments,
         "duration_s": round(time.monotonic() - started, 6),
-        "workdir": str(workdir) if status != "pass" or keep_work else None,
+        "workdir": str(workdir) if status == "fail" or keep_work else None,
     }
+
+
+def run_status(steps: list[dict[str, Any]]) -> str:
+    """pass: every step met its expectation; unsupported: the runtime could not express a step
+    (not a failure of the runtime, nor of the scenario); fail: anything else."""
+    first_unmet = next((s for s in steps if s.get("met") is False), None)
+    if first_unmet is None:
+        return "pass" if steps and all(s.get("met") for s in steps) else "fail"
+    return "unsupported" if first_unmet["outcome"] == UNSUPPORTED else "fail"
 
 
 def run_outcome(steps: list[dict[str, Any]]) -> str:

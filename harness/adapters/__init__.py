@@ -14,7 +14,7 @@ from harness.adapters.base import Adapter, RuntimeUnavailable, parse_version
 # (family, first version of the era, "module:Class"), newest era first within a family.
 REGISTRY: List[Tuple[str, Tuple[int, ...], str]] = [
     ("wasmtime", (0, 30), "harness.adapters.wasmtime_v30:WasmtimeV30"),
-    ("wasmtime", (0, 15), "harness.adapters.wasmtime_v15:WasmtimeV15"),
+    ("wasmtime", (0, 20), "harness.adapters.wasmtime_v20:WasmtimeV20"),
 ]
 
 FAMILIES = ("wasmtime", "wasmer")

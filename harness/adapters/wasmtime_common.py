@@ -133,7 +133,10 @@ def classify(exc: BaseException) -> Dict[str, Any]:
 
 
 def trap_code(exc: BaseException, message: str) -> Optional[str]:
-    code = getattr(exc, "trap_code", None)
+    try:
+        code = getattr(exc, "trap_code", None)
+    except ValueError:  # releases up to ~39 raise for codes their TrapCode enum lacks (fuel: 11)
+        code = None
     if code is not None:
         name = getattr(code, "name", None)
         return str(name or code).lower()

@@ -8,7 +8,6 @@ are probed with hasattr here rather than by version number.
 
 from __future__ import annotations
 
-import gc
 from typing import Any, Dict, List, Optional
 
 import wasmtime
@@ -101,7 +100,6 @@ class WasmtimeV30(Adapter):
         if hasattr(handle, "close"):
             handle.close()
             return "close()"
-        gc.collect()
         return "dropped"
 
     def classify(self, exc: BaseException) -> Dict[str, Any]:

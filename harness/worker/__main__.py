@@ -63,8 +63,13 @@ def main(argv: list | None = None) -> int:
         if command["name"] == "run_segment":
             seg = command["segment"]
             channel.send("segment_started", index=seg["index"], pid=os.getpid())
-            segment = Segment(adapter, seg["workdir"], seg["fixtures"])
-            completed = run(segment, seg["steps"], channel.send)
+            try:
+                segment = Segment(adapter, seg["workdir"], seg["fixtures"])
+                completed = run(segment, seg["steps"], channel.send)
+            except Exception as exc:  # a bug in the worker itself, not in the runtime
+                channel.send("worker_failed", reason="harness error: %s: %s" % (type(exc).__name__, exc),
+                             detail=traceback.format_exc(), harness_error=True)
+                return 3
             channel.send("segment_finished", index=seg["index"], completed=completed)
 
 

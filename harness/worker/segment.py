@@ -7,6 +7,7 @@ a result; the segment stops at the first step whose result does not meet its exp
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import time
@@ -42,6 +43,7 @@ class Segment:
         self.modules: Dict[str, Tuple[str, Any]] = {}
         self.stores: Dict[str, Tuple[str, Any]] = {}
         self.instances: Dict[str, Instance] = {}
+        self.dropped: Dict[str, str] = {}  # "kind name" -> how, for objects closed by dropping
 
     # -- helpers -----------------------------------------------------------------------------
     def work_path(self, name: str) -> str:
@@ -85,7 +87,7 @@ class Segment:
         return {"detail": detail}
 
     def serialize(self, args: Dict[str, Any]) -> Dict[str, Any]:
-        _, module = _get(self.modules, "module", args["module"])
+        _, module = self.get("module", args["module"])
         data = self.adapter.serialize(module)
         path = self.work_path(args["to"])
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -118,7 +120,7 @@ class Segment:
         return {"detail": detail}
 
     def instantiate(self, args: Dict[str, Any]) -> Dict[str, Any]:
-        key, module = _get(self.modules, "module", args["module"])
+        key, module = self.get("module", args["module"])
         engine = self.engines[key]
         wasi = None
         stdout_path = None
@@ -135,8 +137,8 @@ class Segment:
         return {"detail": {"imports": args["imports"]}}
 
     def call(self, args: Dict[str, Any]) -> Dict[str, Any]:
-        instance = _get(self.instances, "instance", args["instance"])
-        _, store = self.stores[instance.store]
+        instance = self.get("instance", args["instance"])
+        _, store = self.get("store", instance.store)
         calls_before = len(self.host.calls)
         detail: Dict[str, Any] = {}
         try:
@@ -157,23 +159,43 @@ class Segment:
         for kind, name in args["order"]:
             if kind == "engine":
                 for key in list(self.engines):
-                    closed.append("engine: " + self.adapter.close(self.engines[key]))
+                    closed.append("engine: " + self._close_one("engine", key))
                 continue
             if kind == "instance":
-                record = _get(self.instances, "instance", name)
-                exit_code = record.exit_code
-                closed.append("instance %s: %s" % (name, self.adapter.close(record.handle)))
-            elif kind == "store":
-                closed.append("store %s: %s" % (name, self.adapter.close(_get(self.stores, "store", name)[1])))
-            elif kind == "module":
-                closed.append("module %s: %s" % (name, self.adapter.close(_get(self.modules, "module", name)[1])))
+                exit_code = self.get("instance", name).exit_code
+            closed.append("%s %s: %s" % (kind, name, self._close_one(kind, name)))
         return {"detail": {"closed": closed}, "exit_code": exit_code}
 
+    def get(self, kind: str, name: str) -> Any:
+        label = "%s %s" % (kind, name)
+        if label in self.dropped:
+            raise Unsupported(
+                "%s %r was closed by dropping it (%s); this runtime cannot express using it "
+                "after close" % (kind, name, self.dropped[label])
+            )
+        table = self._table(kind)
+        if name not in table:
+            raise ScenarioStateError(
+                "%s %r was not created in this segment (its step failed?)" % (kind, name)
+            )
+        return table[name]
 
-def _get(table: Dict[str, Any], kind: str, name: str) -> Any:
-    if name not in table:
-        raise ScenarioStateError("%s %r was not created in this segment (its step failed?)" % (kind, name))
-    return table[name]
+    def _table(self, kind: str) -> Dict[str, Any]:
+        tables = {"module": self.modules, "instance": self.instances, "store": self.stores,
+                  "engine": self.engines}
+        return tables[kind]
+
+    def _close_one(self, kind: str, name: str) -> str:
+        """Close through the runtime's API; where it has none, drop our reference instead."""
+        item = self.get(kind, name)
+        handle = item.handle if kind == "instance" else item[1] if kind in ("module", "store") else item
+        how = self.adapter.close(handle)
+        if how == "dropped":
+            del self._table(kind)[name]
+            del handle, item
+            gc.collect()
+            self.dropped["%s %s" % (kind, name)] = "no close() in this API"
+        return how
 
 
 def _count_files(path: Optional[str]) -> Optional[int]:
@@ -191,6 +213,14 @@ def _tail(path: str) -> str:
             return f.read().decode("utf-8", "replace")
     except OSError:
         return ""
+
+
+def _classify(adapter: Adapter, exc: BaseException) -> Dict[str, Any]:
+    try:
+        return adapter.classify(exc)
+    except Exception as inner:  # the adapter could not read the error: say so, keep the message
+        return {"outcome": ERROR, "error_kind": "harness", "error_type": type(exc).__name__,
+                "message": "%s (adapter could not classify it: %r)" % (exc, inner)}
 
 
 def run(
@@ -216,7 +246,7 @@ def run(
             result.update(outcome=ERROR, error_kind="scenario", error_type=type(exc).__name__,
                           message=str(exc))
         except BaseException as exc:  # a runtime's error, whatever its class: a value, not a crash
-            result.update(segment.adapter.classify(exc))
+            result.update(_classify(segment.adapter, exc))
             if step["op"] == "call" and result.get("error_kind") == "exit":
                 segment.instances[step["args"]["instance"]].exit_code = result["exit_code"]
                 if result["exit_code"] == 0:
