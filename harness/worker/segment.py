@@ -240,9 +240,10 @@ def run(
                 result["exit_code"] = out["exit_code"]
         except KeyboardInterrupt:
             raise
-        except Unsupported as exc:
-            result.update(outcome=UNSUPPORTED, error_type="Unsupported", message=str(exc))
-        except (ScenarioStateError, corrupt.CorruptError) as exc:
+        except (Unsupported, corrupt.CorruptError) as exc:
+            # CorruptError: this release's artifact has no such part (e.g. no ELF code section)
+            result.update(outcome=UNSUPPORTED, error_type=type(exc).__name__, message=str(exc))
+        except ScenarioStateError as exc:
             result.update(outcome=ERROR, error_kind="scenario", error_type=type(exc).__name__,
                           message=str(exc))
         except BaseException as exc:  # a runtime's error, whatever its class: a value, not a crash
