@@ -26,30 +26,66 @@ from harness.suite import load_suite
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wasm-compat",
-        description="Run WebAssembly lifecycle scenarios against runtime versions and diff outcomes.",
+        description="Run WebAssembly lifecycle scenarios against runtime versions.",
     )
     parser.add_argument("--version", action="version", version=f"wasm-compat {harness.__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     validate = sub.add_parser("validate", help="check scenario files and build their fixtures")
-    validate.add_argument("paths", nargs="*", type=Path, metavar="PATH",
-                          help="scenario files or directories (default: scenarios/)")
-    validate.add_argument("--fixtures", type=Path, help="fixture directory (default: the nearest wasm_fixtures/)")
+    validate.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        metavar="PATH",
+        help="scenario files or directories (default: scenarios/)",
+    )
+    validate.add_argument(
+        "--fixtures", type=Path, help="fixture directory (default: the nearest wasm_fixtures/)"
+    )
 
     run = sub.add_parser("run", help="run scenarios and write results")
-    run.add_argument("paths", nargs="*", type=Path, metavar="PATH",
-                     help="scenario files or directories (default: scenarios/)")
-    run.add_argument("--out", type=Path, default=Path("reports"), help="output directory (default: reports/)")
-    run.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S,
-                     help=f"seconds a segment may run unless its scenario says otherwise (default: {DEFAULT_TIMEOUT_S:g})")
-    run.add_argument("--memory-mb", type=int, default=DEFAULT_MEMORY_MB,
-                     help=f"memory cap of each segment process in MiB (default: {DEFAULT_MEMORY_MB})")
-    run.add_argument("-k", dest="pattern", metavar="PATTERN",
-                     help="only scenarios whose id or a tag contains PATTERN")
-    run.add_argument("--python", action="append", default=[], metavar="INTERPRETER",
-                     help="run on the runtime installed for this interpreter (repeatable; default: this one)")
-    run.add_argument("--fixtures", type=Path, help="fixture directory (default: the nearest wasm_fixtures/)")
-    run.add_argument("--keep-work", action="store_true", help="keep the work dirs of passing runs too")
+    run.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        metavar="PATH",
+        help="scenario files or directories (default: scenarios/)",
+    )
+    run.add_argument(
+        "--out", type=Path, default=Path("reports"), help="output directory (default: reports/)"
+    )
+    run.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_S,
+        help=f"seconds a segment may run unless its scenario sets a timeout "
+        f"(default: {DEFAULT_TIMEOUT_S:g})",
+    )
+    run.add_argument(
+        "--memory-mb",
+        type=int,
+        default=DEFAULT_MEMORY_MB,
+        help=f"memory cap of each segment process in MiB (default: {DEFAULT_MEMORY_MB})",
+    )
+    run.add_argument(
+        "-k",
+        dest="pattern",
+        metavar="PATTERN",
+        help="only scenarios whose id or a tag contains PATTERN",
+    )
+    run.add_argument(
+        "--python",
+        action="append",
+        default=[],
+        metavar="INTERPRETER",
+        help="run on the runtime installed for this interpreter (repeatable; default: this one)",
+    )
+    run.add_argument(
+        "--fixtures", type=Path, help="fixture directory (default: the nearest wasm_fixtures/)"
+    )
+    run.add_argument(
+        "--keep-work", action="store_true", help="keep the work dirs of passing runs too"
+    )
     return parser
 
 
@@ -66,7 +102,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception:
         traceback.print_exc()
-        print("wasm-compat: internal error (a bug in wasm-compat; please report it)", file=sys.stderr)
+        print(
+            "wasm-compat: internal error (a bug in wasm-compat; please report it)", file=sys.stderr
+        )
         return int(ExitCode.INTERNAL_ERROR)
 
 
@@ -75,7 +113,10 @@ def cmd_validate(options: argparse.Namespace) -> ExitCode:
     for error in suite.errors:
         print(error, file=sys.stderr)
     total = len(suite.cases())
-    print(f"{len(suite.scenarios)} scenario(s), {total} run(s) per runtime; {len(suite.errors)} error(s)")
+    print(
+        f"{len(suite.scenarios)} scenario(s), {total} run(s) per runtime; "
+        f"{len(suite.errors)} error(s)"
+    )
     return ExitCode.USAGE_ERROR if suite.errors else ExitCode.OK
 
 
@@ -96,7 +137,9 @@ def cmd_run(options: argparse.Namespace) -> ExitCode:
     for runtime in runtimes:
         writer.runtime(runtime.to_json())
         if runtime.unavailable:
-            print(f"wasm-compat: {runtime.name}: not usable: {runtime.unavailable}", file=sys.stderr)
+            print(
+                f"wasm-compat: {runtime.name}: not usable: {runtime.unavailable}", file=sys.stderr
+            )
     if not usable:
         writer.close()
         raise RuntimeSelectionError(
@@ -108,8 +151,15 @@ def cmd_run(options: argparse.Namespace) -> ExitCode:
         for runtime in usable:
             for case in cases:
                 builder = suite.builders[case.scenario.path]
-                record = run_case(case, runtime, builder, out, options.timeout,
-                                  options.memory_mb, options.keep_work)
+                record = run_case(
+                    case,
+                    runtime,
+                    builder,
+                    out,
+                    options.timeout,
+                    options.memory_mb,
+                    options.keep_work,
+                )
                 writer.run(record)
                 runs.append(record)
                 progress.advance(record)
@@ -120,11 +170,15 @@ def cmd_run(options: argparse.Namespace) -> ExitCode:
         path = write_compat(out, document)
     print(console.table(document["runs"]))
     summary = document["summary"]
-    print(f"\n{summary['passed']} passed, {summary['failed']} failed, {summary['unsupported']} "
-          f"unsupported of {summary['runs']} run(s); results in {path}")
+    print(
+        f"\n{summary['passed']} passed, {summary['failed']} failed, {summary['unsupported']} "
+        f"unsupported of {summary['runs']} run(s); results in {path}"
+    )
     if summary["harness_errors"]:
-        print(f"wasm-compat: {summary['harness_errors']} harness error(s); see compat.json",
-              file=sys.stderr)
+        print(
+            f"wasm-compat: {summary['harness_errors']} harness error(s); see compat.json",
+            file=sys.stderr,
+        )
     return ExitCode.FAILURES if summary["failed"] else ExitCode.OK
 
 

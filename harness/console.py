@@ -9,7 +9,14 @@ from typing import Any, TextIO
 
 from harness.worker.outcome import describe
 
-SYMBOLS = {"ok": "✓", "error": "✗", "crash": "☠", "timeout": "⌛", "unsupported": "–", "not_run": "·"}
+SYMBOLS = {
+    "ok": "✓",
+    "error": "✗",
+    "crash": "☠",
+    "timeout": "⌛",
+    "unsupported": "-",
+    "not_run": "·",
+}
 
 
 class Progress:
@@ -66,7 +73,9 @@ def _detail(run: dict[str, Any]) -> str:
 def _explain(run: dict[str, Any]) -> str:
     failed = next((s for s in run["steps"] if s.get("met") is False), None)
     if failed is not None:
-        where = f"step {failed['index'] + 1} ({failed['op']})" if failed["index"] >= 0 else "teardown"
+        where = (
+            f"step {failed['index'] + 1} ({failed['op']})" if failed["index"] >= 0 else "teardown"
+        )
         line = f" line {failed['line']}" if failed.get("line") else ""
         return f"{where}{line}: {failed.get('why') or describe(failed)}"
     if run["outcome"] != "ok":

@@ -9,6 +9,7 @@ its deadline is interrupted, terminated, then killed, and the step in flight bec
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import selectors
 import shutil
@@ -95,7 +96,7 @@ def run_segment(
     out = SegmentRun()
     by_index = {s["index"]: s for s in steps}
     in_flight: int | None = None
-    stderr_file = tempfile.TemporaryFile(prefix="wasm-compat-stderr-")
+    stderr_file = tempfile.TemporaryFile(prefix="wasm-compat-stderr-")  # noqa: SIM115 - read after the process ends
     command = [python, "-m", "harness.worker", "--memory-mb", str(memory_mb)]
     if family:
         command += ["--family", family]
@@ -179,15 +180,24 @@ def run_segment(
         return out
     failure = _failure(proc.returncode, timed_out, timeout)
     if out.harness_error is not None:
-        failure = {"outcome": "error", "error_kind": "harness", "error_type": "HarnessError",
-                   "message": out.harness_error}
+        failure = {
+            "outcome": "error",
+            "error_kind": "harness",
+            "error_type": "HarnessError",
+            "message": out.harness_error,
+        }
     if failure is not None:
         if in_flight is None:
             done = {r["index"] for r in out.results}
             pending = [i for i in by_index if i not in done]
             in_flight = pending[0] if pending and not out.completed else None
         if in_flight is None:  # everything ran; the process died on its way out
-            step = {"index": -1, "op": "teardown", "line": None, "expect": {"kind": "ok"}}
+            step: dict[str, Any] = {
+                "index": -1,
+                "op": "teardown",
+                "line": None,
+                "expect": {"kind": "ok"},
+            }
         else:
             step = by_index[in_flight]
         result = new_result(step)
@@ -205,18 +215,25 @@ def run_segment(
 
 def _only_last_missing(by_index: dict[int, Any], out: SegmentRun) -> bool:
     """A crash that was expected completes the segment only if it hit the segment's last step."""
-    return max(by_index) == out.results[-1]["index"]
+    return bool(max(by_index) == out.results[-1]["index"])
 
 
 def _failure(returncode: int | None, timed_out: bool, timeout: float) -> dict[str, Any] | None:
     if timed_out:
-        return {"outcome": TIMEOUT, "message": f"no result within {timeout:g} s; process group killed"}
+        return {
+            "outcome": TIMEOUT,
+            "message": f"no result within {timeout:g} s; process group killed",
+        }
     if returncode is None or returncode == 0:
         return None
     if returncode < 0:
         name = _signal_name(-returncode)
         return {"outcome": CRASH, "signal": name, "message": f"worker killed by {name}"}
-    return {"outcome": CRASH, "exit_code": returncode, "message": f"worker exited with {returncode}"}
+    return {
+        "outcome": CRASH,
+        "exit_code": returncode,
+        "message": f"worker exited with {returncode}",
+    }
 
 
 def _signal_name(number: int) -> str:
@@ -237,10 +254,8 @@ def _escalate(proc: subprocess.Popen[bytes]) -> None:
 
 
 def _kill_group(proc: subprocess.Popen[bytes], sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _tail(stream: Any) -> str:

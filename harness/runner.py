@@ -53,12 +53,16 @@ def probe(python: str, scratch: Path, name: str | None = None) -> Runtime:
     try:
         seg = run_segment(python, [], 0, scratch, {}, timeout=120, memory_mb=0)
     except OSError as exc:
-        return Runtime(name or Path(python).name, python, unavailable=f"cannot start {python}: {exc}")
+        return Runtime(
+            name or Path(python).name, python, unavailable=f"cannot start {python}: {exc}"
+        )
     if seg.runtime is None:
         reason = seg.unavailable or f"worker did not start (exit {seg.returncode})"
         return Runtime(name or "unknown", python, unavailable=reason)
     info = seg.runtime
-    label = f"{info['family']}-{info['version']}" + (f"-{info['variant']}" if info["variant"] else "")
+    label = f"{info['family']}-{info['version']}" + (
+        f"-{info['variant']}" if info["variant"] else ""
+    )
     return Runtime(
         name=name or label,
         python=python,
@@ -76,7 +80,8 @@ def select(cases: Iterable[Case], pattern: str | None) -> list[Case]:
         return list(cases)
     needle = pattern.lower()
     return [
-        c for c in cases
+        c
+        for c in cases
         if needle in c.id.lower() or any(needle == t.lower() for t in c.scenario.tags)
     ]
 

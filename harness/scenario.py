@@ -204,8 +204,18 @@ def _substitute(value: Any, params: dict[str, Any], err: _Errors, at: tuple[Any,
 
 
 FEATURES = (
-    "simd", "relaxed_simd", "tail_call", "multi_memory", "reference_types", "function_references",
-    "gc", "threads", "memory64", "exceptions", "bulk_memory", "multi_value",
+    "simd",
+    "relaxed_simd",
+    "tail_call",
+    "multi_memory",
+    "reference_types",
+    "function_references",
+    "gc",
+    "threads",
+    "memory64",
+    "exceptions",
+    "bulk_memory",
+    "multi_value",
 )
 
 
@@ -237,7 +247,9 @@ def _compile(body: dict[str, Any], engine: dict[str, Any], err: _Errors, at: Any
     }
 
 
-def _serialize(body: dict[str, Any], engine: dict[str, Any], err: _Errors, at: Any) -> dict[str, Any]:
+def _serialize(
+    body: dict[str, Any], engine: dict[str, Any], err: _Errors, at: Any
+) -> dict[str, Any]:
     module = body.get("module", DEFAULT_MODULE)
     to = body.get("to", f"{module}.cwasm")
     _check_workfile(to, err, (*at, "serialize", "to"))
@@ -248,7 +260,9 @@ def _deserialize(
     body: dict[str, Any], engine: dict[str, Any], err: _Errors, at: Any
 ) -> dict[str, Any]:
     if ("from" in body) == ("wasm" in body):
-        raise err((*at, "deserialize"), "give exactly one of 'from' (a work file) or 'wasm' (a fixture)")
+        raise err(
+            (*at, "deserialize"), "give exactly one of 'from' (a work file) or 'wasm' (a fixture)"
+        )
     args: dict[str, Any] = {
         "as": body.get("as", DEFAULT_MODULE),
         "via": body.get("via", "bytes"),
@@ -328,9 +342,8 @@ def _value(raw: Any, err: _Errors, at: tuple[Any, ...]) -> dict[str, Any]:
         kind, value = None, raw
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise err(at, f"expected a number, found {value!r}")
-    if isinstance(value, str):
-        if value not in ("nan", "inf", "-inf") or kind in ("i32", "i64"):
-            raise err(at, f"expected a number, found {value!r}")
+    if isinstance(value, str) and (value not in ("nan", "inf", "-inf") or kind in ("i32", "i64")):
+        raise err(at, f"expected a number, found {value!r}")
     if kind in ("i32", "i64") and not isinstance(value, int):
         raise err(at, f"{kind} needs an integer, found {value!r}")
     return {"type": kind, "value": value}
@@ -410,7 +423,9 @@ def _check_names(
     elif step.op == "close":
         if not a["explicit"]:  # the default order closes what this segment has
             a["order"] = [
-                [kind, name] for kind, name in a["order"] if kind == "engine" or name in defined[kind]
+                [kind, name]
+                for kind, name in a["order"]
+                if kind == "engine" or name in defined[kind]
             ]
         for kind, name in a["order"]:
             if kind != "engine":

@@ -32,7 +32,9 @@ def load_suite(paths: list[Path], fixture_dir: Path | None = None, build: bool =
             suite.errors.append(HarnessError(f"{target}: no such file or directory"))
     files = discover(t for t in targets if t.exists())
     if not files and not suite.errors:
-        suite.errors.append(HarnessError(f"no scenario files (*.yaml) under {', '.join(map(str, targets))}"))
+        suite.errors.append(
+            HarnessError(f"no scenario files (*.yaml) under {', '.join(map(str, targets))}")
+        )
     builders: dict[Path, FixtureBuilder] = {}
     for path in files:
         try:
@@ -43,7 +45,9 @@ def load_suite(paths: list[Path], fixture_dir: Path | None = None, build: bool =
         folder = fixture_dir or find_fixture_dir(path.parent)
         if folder is None:
             suite.errors.append(
-                ScenarioError(scenario.path, None, f"no {FIXTURE_DIR_NAME}/ directory found above it")
+                ScenarioError(
+                    scenario.path, None, f"no {FIXTURE_DIR_NAME}/ directory found above it"
+                )
             )
             continue
         builder = builders.setdefault(folder.resolve(), FixtureBuilder(folder))

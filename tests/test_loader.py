@@ -48,34 +48,69 @@ def test_good_scenario_yields_one_case_per_param_set(scenario_dir: Path) -> None
 
 
 BROKEN = [
-    ("steps:\n  - compile: add\n  - frobnicate: {}\n", 3,
-     "step 2 (frobnicate): unknown step \"frobnicate\""),
-    ("steps:\n  - compile: add\n  - instantiate\n  - call: {export: add, args: [\"5\"]}\n", 4,
-     "step 3 (call): 'args.0' must"),
-    ("steps:\n  - compile: add\n  - instantiate\n  - call: {args: [1]}\n", 4,
-     "step 3 (call): missing required key 'export'"),
-    ("steps:\n  - compile: {fixture: add, colour: red}\n", 2,
-     "step 1 (compile): unknown key 'colour'"),
-    ("steps:\n  - compile: add\n  - restart\n  - instantiate\n", 4,
-     "step 3 (instantiate): module 'm' is not defined in this segment; it was made at line 2, before a restart"),
-    ("params: [{a: 1}]\nsteps:\n  - compile: add\n  - instantiate\n  - call: {export: \"${b}\"}\n", 5,
-     "unknown parameter ${b} (parameters: a)"),
-    ("steps:\n  - compile: add\n  - instantiate: {expect: {error: \"(\"}}\n", 3,
-     "invalid regular expression"),
-    ("steps:\n  - compile: add\n  - serialize: {to: ../../etc/passwd}\n", 3,
-     "must stay inside the run's work dir"),
-    ("steps:\n  - compile: add\n  - serialize: {to: /etc/passwd}\n", 3,
-     "must stay inside the run's work dir"),
+    (
+        "steps:\n  - compile: add\n  - frobnicate: {}\n",
+        3,
+        'step 2 (frobnicate): unknown step "frobnicate"',
+    ),
+    (
+        'steps:\n  - compile: add\n  - instantiate\n  - call: {export: add, args: ["5"]}\n',
+        4,
+        "step 3 (call): 'args.0' must",
+    ),
+    (
+        "steps:\n  - compile: add\n  - instantiate\n  - call: {args: [1]}\n",
+        4,
+        "step 3 (call): missing required key 'export'",
+    ),
+    (
+        "steps:\n  - compile: {fixture: add, colour: red}\n",
+        2,
+        "step 1 (compile): unknown key 'colour'",
+    ),
+    (
+        "steps:\n  - compile: add\n  - restart\n  - instantiate\n",
+        4,
+        "step 3 (instantiate): module 'm' is not defined in this segment; "
+        "it was made at line 2, before a restart",
+    ),
+    (
+        'params: [{a: 1}]\nsteps:\n  - compile: add\n  - instantiate\n  - call: {export: "${b}"}\n',
+        5,
+        "unknown parameter ${b} (parameters: a)",
+    ),
+    (
+        'steps:\n  - compile: add\n  - instantiate: {expect: {error: "("}}\n',
+        3,
+        "invalid regular expression",
+    ),
+    (
+        "steps:\n  - compile: add\n  - serialize: {to: ../../etc/passwd}\n",
+        3,
+        "must stay inside the run's work dir",
+    ),
+    (
+        "steps:\n  - compile: add\n  - serialize: {to: /etc/passwd}\n",
+        3,
+        "must stay inside the run's work dir",
+    ),
     ("steps: !!python/object/apply:os.system ['echo hi']\n", 1, "YAML tag"),
-    ("steps:\n  - compile: add\n  - compile: add\n    oops\n", 5, "invalid YAML: could not find expected ':'"),
+    (
+        "steps:\n  - compile: add\n  - compile: add\n    oops\n",
+        5,
+        "invalid YAML: could not find expected ':'",
+    ),
     ("name: x\nname: y\nsteps: [restart]\n", 2, "duplicate key 'name'"),
     ("- compile: add\n", 1, "expected a mapping with 'steps'"),
     ("", 1, "empty file"),
     ("steps:\n  - compile\n", 2, "'compile' needs its arguments"),
     ("steps: [restart]\ntimeout: -1\n", 2, "'timeout': must satisfy exclusiveMinimum 0"),
     ("steps:\n  - deserialize: {from: a.cwasm, wasm: add}\n", 2, "give exactly one of 'from'"),
-    ("steps:\n  - compile: add\n  - instantiate\n  - call: {export: add, args: [{i32: 1.5}]}\n", 4,
-     "step 3 (call): 'args.0.i32' must be an integer"),
+    (
+        "steps:\n  - compile: add\n  - instantiate\n  - call: {export: add, args: [{i32: 1.5}]}\n",
+        4,
+        "step 3 (call): 'args.0.i32' must be an integer",
+    ),
 ]
 
 
@@ -113,7 +148,9 @@ def test_validate_reports_every_bad_file(scenario_dir: Path) -> None:
 def test_alias_bomb_is_refused(scenario_dir: Path) -> None:
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     for i in range(1, 8):
-        lines.append(f"a{i}: &a{i} [*a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}]")
+        lines.append(
+            f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}]"
+        )
     path = write(scenario_dir, "\n".join(lines) + "\nsteps: [restart]\n")
     with pytest.raises(ScenarioError, match="more than 20000 YAML nodes"):
         load_scenario(path)

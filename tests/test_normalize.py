@@ -4,7 +4,9 @@ from harness.normalize import normalize
 
 
 def test_volatile_parts_are_replaced() -> None:
-    a = normalize("failed at 0x7f12ab in /tmp/wasm-compat-x1y2/work/m.cwasm after 12ms (wasmtime 25.0.1)")
+    a = normalize(
+        "failed at 0x7f12ab in /tmp/wasm-compat-x1y2/work/m.cwasm after 12ms (wasmtime 25.0.1)"
+    )
     b = normalize("failed at 0x55aa00 in /home/ci/run/work/m.cwasm after 3.5s (wasmtime 33.0.0)")
     assert a == b == "failed at 0x<addr> in <path> after <duration> (wasmtime <version>)"
 

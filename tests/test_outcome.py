@@ -20,11 +20,27 @@ def result(**fields: Any) -> dict[str, Any]:
     [
         ({"kind": "ok"}, {"outcome": "ok"}, True),
         ({"kind": "ok"}, {"outcome": "error", "message": "boom"}, False),
-        ({"kind": "error", "pattern": "unknown import"}, {"outcome": "error", "message": "unknown import: x"}, True),
-        ({"kind": "error", "pattern": "^nope"}, {"outcome": "error", "message": "unknown import"}, False),
-        ({"kind": "trap", "pattern": "unreachable"}, {"outcome": "error", "error_kind": "trap", "trap_code": "unreachable"}, True),
+        (
+            {"kind": "error", "pattern": "unknown import"},
+            {"outcome": "error", "message": "unknown import: x"},
+            True,
+        ),
+        (
+            {"kind": "error", "pattern": "^nope"},
+            {"outcome": "error", "message": "unknown import"},
+            False,
+        ),
+        (
+            {"kind": "trap", "pattern": "unreachable"},
+            {"outcome": "error", "error_kind": "trap", "trap_code": "unreachable"},
+            True,
+        ),
         ({"kind": "trap"}, {"outcome": "error", "error_kind": "runtime"}, False),
-        ({"kind": "exit", "exit_code": 3}, {"outcome": "error", "error_kind": "exit", "exit_code": 3}, True),
+        (
+            {"kind": "exit", "exit_code": 3},
+            {"outcome": "error", "error_kind": "exit", "exit_code": 3},
+            True,
+        ),
         ({"kind": "exit", "exit_code": 0}, {"outcome": "ok", "exit_code": 0}, True),
         ({"kind": "exit", "exit_code": 3}, {"outcome": "ok"}, False),
         ({"kind": "crash", "pattern": "SIGSEGV"}, {"outcome": "crash", "signal": "SIGSEGV"}, True),
@@ -44,6 +60,9 @@ def test_results_compare_by_type() -> None:
     assert not values_equal([{"type": None, "value": 1.2}], got)
     assert values_equal([{"type": None, "value": "nan"}], [{"type": "f64", "value": "nan"}])
     assert not values_equal([{"type": "i64", "value": 1}], [{"type": "i32", "value": 1}])
-    met, why = check({"kind": "ok"}, result(outcome="ok", values=[{"type": "i32", "value": 4}]),
-                     [{"type": None, "value": 3}])
+    met, why = check(
+        {"kind": "ok"},
+        result(outcome="ok", values=[{"type": "i32", "value": 4}]),
+        [{"type": None, "value": 3}],
+    )
     assert not met and why == "expected results [3], got [4]"

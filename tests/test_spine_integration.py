@@ -16,13 +16,19 @@ wasmtime = pytest.importorskip("wasmtime")
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "harness", *args], cwd=cwd, capture_output=True, text=True,
-        check=False, timeout=600,
+        [sys.executable, "-m", "harness", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
     )
 
 
 @pytest.fixture(scope="module")
-def bundled_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], dict, Path]:
+def bundled_run(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[subprocess.CompletedProcess[str], dict, Path]:
     root = Path(__file__).resolve().parent.parent
     out = tmp_path_factory.mktemp("bundled")
     proc = run_cli("run", "--out", str(out), cwd=root)
@@ -52,10 +58,21 @@ def test_compat_json_and_results_jsonl_shape(bundled_run: tuple) -> None:
     _, doc, out = bundled_run
     assert doc["format"] == 1
     (runtime,) = doc["runtimes"]
-    assert runtime["family"] == "wasmtime" and runtime["version"] == wasmtime.__version__ if hasattr(
-        wasmtime, "__version__") else True
-    step_keys = {"op", "outcome", "error_type", "message", "normalized_message", "signal",
-                 "exit_code", "duration_s"}
+    assert (
+        runtime["family"] == "wasmtime" and runtime["version"] == wasmtime.__version__
+        if hasattr(wasmtime, "__version__")
+        else True
+    )
+    step_keys = {
+        "op",
+        "outcome",
+        "error_type",
+        "message",
+        "normalized_message",
+        "signal",
+        "exit_code",
+        "duration_s",
+    }
     for run in doc["runs"]:
         assert {"scenario", "params", "runtime", "outcome", "steps"} <= set(run)
         for step in run["steps"]:
@@ -81,7 +98,9 @@ def test_timeout_leaves_no_process_behind(tmp_path: Path, project_root: Path) ->
     assert str(out) not in mine and "harness.worker" not in mine.replace(str(os.getpid()), "")
 
 
-def test_bad_scenario_exits_2_with_one_line(tmp_path: Path, scenario_dir: Path, project_root: Path) -> None:
+def test_bad_scenario_exits_2_with_one_line(
+    tmp_path: Path, scenario_dir: Path, project_root: Path
+) -> None:
     (scenario_dir / "bad.yaml").write_text("steps:\n  - compile: add\n  - call: {export: 5}\n")
     proc = run_cli("run", str(scenario_dir), "--out", str(tmp_path / "o"), cwd=project_root)
     assert proc.returncode == 2
@@ -92,8 +111,16 @@ def test_bad_scenario_exits_2_with_one_line(tmp_path: Path, scenario_dir: Path, 
 def test_missing_runtime_is_reported_not_crashed(tmp_path: Path, project_root: Path) -> None:
     venv = tmp_path / "empty"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    proc = run_cli("run", "-k", "compile_call", "--python", str(venv / "bin" / "python"),
-                   "--out", str(tmp_path / "o"), cwd=project_root)
+    proc = run_cli(
+        "run",
+        "-k",
+        "compile_call",
+        "--python",
+        str(venv / "bin" / "python"),
+        "--out",
+        str(tmp_path / "o"),
+        cwd=project_root,
+    )
     assert proc.returncode == 2
     assert "not usable: RuntimeUnavailable: wasmtime is not installed" in proc.stderr
     assert "no usable runtime" in proc.stderr

@@ -17,8 +17,20 @@ import pytest
 
 pytestmark = [pytest.mark.integration, pytest.mark.matrix]
 
-RELEASES = ["0.20.0", "0.30.0", "0.40.0", "5.0.0", "14.0.0", "15.0.0", "25.0.0", "32.0.0",
-            "33.0.0", "38.0.0", "39.0.0", "50.0.1"]
+RELEASES = [
+    "0.20.0",
+    "0.30.0",
+    "0.40.0",
+    "5.0.0",
+    "14.0.0",
+    "15.0.0",
+    "25.0.0",
+    "32.0.0",
+    "33.0.0",
+    "38.0.0",
+    "39.0.0",
+    "50.0.1",
+]
 
 
 def uv() -> str:
@@ -38,8 +50,10 @@ def release_env(version: str) -> str:
     python = env / "bin" / "python"
     if not python.exists():
         subprocess.run([uv(), "venv", "-q", "-p", sys.executable, str(env)], check=True)
-        subprocess.run([uv(), "pip", "install", "-q", "--python", str(python), f"wasmtime=={version}"],
-                       check=True)
+        subprocess.run(
+            [uv(), "pip", "install", "-q", "--python", str(python), f"wasmtime=={version}"],
+            check=True,
+        )
     return str(python)
 
 
@@ -71,7 +85,9 @@ def test_every_release_runs_every_scenario_without_harness_errors(matrix: dict) 
 
 
 def test_newest_release_meets_every_expectation(matrix: dict) -> None:
-    failing = {k: r["reason"] for k, r in runs_on(matrix, "50.0.1").items() if r["status"] != "pass"}
+    failing = {
+        k: r["reason"] for k, r in runs_on(matrix, "50.0.1").items() if r["status"] != "pass"
+    }
     assert failing == {}
 
 

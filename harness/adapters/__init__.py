@@ -7,12 +7,12 @@ probes stay inside the adapter. Runs on Python 3.9 with only the stdlib and the 
 from __future__ import annotations
 
 import importlib
-from typing import Callable, List, Optional, Tuple
+from typing import Callable
 
 from harness.adapters.base import Adapter, RuntimeUnavailable, parse_version
 
 # (family, first version of the era, "module:Class"), newest era first within a family.
-REGISTRY: List[Tuple[str, Tuple[int, ...], str]] = [
+REGISTRY: list[tuple[str, tuple[int, ...], str]] = [
     ("wasmtime", (0, 30), "harness.adapters.wasmtime_v30:WasmtimeV30"),
     ("wasmtime", (0, 20), "harness.adapters.wasmtime_v20:WasmtimeV20"),
 ]
@@ -20,7 +20,7 @@ REGISTRY: List[Tuple[str, Tuple[int, ...], str]] = [
 FAMILIES = ("wasmtime", "wasmer")
 
 
-def installed_version(family: str) -> Optional[str]:
+def installed_version(family: str) -> str | None:
     from importlib import metadata
 
     try:
@@ -29,13 +29,13 @@ def installed_version(family: str) -> Optional[str]:
         return None
 
 
-def detect(family: Optional[str] = None) -> Adapter:
+def detect(family: str | None = None) -> Adapter:
     """The adapter for the runtime installed in this interpreter (the first family found)."""
     tried = []
     for name in [family] if family else list(FAMILIES):
         version = installed_version(name)
         if version is None:
-            tried.append("%s is not installed" % name)
+            tried.append(f"{name} is not installed")
             continue
         return adapter_for(name, version)
     raise RuntimeUnavailable("; ".join(tried))
@@ -47,7 +47,7 @@ def adapter_for(family: str, version: str) -> Adapter:
         if fam == family and wanted >= first:
             factory = _load(target)
             return factory(version)
-    raise RuntimeUnavailable("no adapter for %s %s" % (family, version))
+    raise RuntimeUnavailable(f"no adapter for {family} {version}")
 
 
 def _load(target: str) -> Callable[[str], Adapter]:

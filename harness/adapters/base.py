@@ -8,7 +8,7 @@ false break. Anything a runtime raises is turned into outcome fields by `classif
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 from harness.worker.hostlib import HostLibrary
 
@@ -21,11 +21,11 @@ class RuntimeUnavailable(Exception):
     """The runtime cannot be imported or used at all in this interpreter."""
 
 
-def parse_version(text: str) -> Tuple[int, ...]:
+def parse_version(text: str) -> tuple[int, ...]:
     return tuple(int(p) for p in re.findall(r"\d+", text.split("+")[0])[:3])
 
 
-Value = Dict[str, Any]  # {"type": "i32"|"i64"|"f32"|"f64"|None, "value": number or "nan"/"inf"}
+Value = dict[str, Any]  # {"type": "i32"|"i64"|"f32"|"f64"|None, "value": number or "nan"/"inf"}
 
 
 class Adapter:
@@ -36,7 +36,7 @@ class Adapter:
         self.version = version
         self.variant = ""
 
-    def info(self) -> Dict[str, Any]:
+    def info(self) -> dict[str, Any]:
         return {
             "family": self.family,
             "version": self.version,
@@ -44,7 +44,7 @@ class Adapter:
             "adapter": self.era,
         }
 
-    def new_engine(self, settings: Dict[str, Any], workdir: str) -> Any:
+    def new_engine(self, settings: dict[str, Any], workdir: str) -> Any:
         raise NotImplementedError
 
     def compile(self, engine: Any, wasm: bytes) -> Any:
@@ -59,25 +59,25 @@ class Adapter:
     def deserialize_file(self, engine: Any, path: str) -> Any:
         raise NotImplementedError
 
-    def new_store(self, engine: Any, fuel: Optional[int], wasi: Optional[Dict[str, Any]]) -> Any:
+    def new_store(self, engine: Any, fuel: int | None, wasi: dict[str, Any] | None) -> Any:
         raise NotImplementedError
 
     def instantiate(
-        self, store: Any, module: Any, host: Optional[HostLibrary], wasi: Optional[Dict[str, Any]]
+        self, store: Any, module: Any, host: HostLibrary | None, wasi: dict[str, Any] | None
     ) -> Any:
         raise NotImplementedError
 
-    def call(self, store: Any, instance: Any, export: str, args: List[Value]) -> List[Value]:
+    def call(self, store: Any, instance: Any, export: str, args: list[Value]) -> list[Value]:
         raise NotImplementedError
 
-    def fuel_left(self, store: Any) -> Optional[int]:
+    def fuel_left(self, store: Any) -> int | None:
         return None
 
     def close(self, handle: Any) -> str:
         raise NotImplementedError
 
-    def classify(self, exc: BaseException) -> Dict[str, Any]:
-        """Outcome fields for an exception: error_kind, error_type, message, trap_code, exit_code."""
+    def classify(self, exc: BaseException) -> dict[str, Any]:
+        """Outcome fields for an exception (error_kind, error_type, message, trap_code, ...)."""
         return {
             "outcome": "error",
             "error_kind": "runtime",
@@ -92,7 +92,7 @@ def coerce(kind: str, raw: Any) -> Any:
     if kind in ("f32", "f64"):
         return float(value)
     if isinstance(value, float) and not value.is_integer():
-        raise TypeError("%s needs an integer, got %r" % (kind, value))
+        raise TypeError(f"{kind} needs an integer, got {value!r}")
     return int(value)
 
 

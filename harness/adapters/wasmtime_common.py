@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable
 
 import wasmtime
 
@@ -31,7 +31,7 @@ _EXIT_MESSAGE = re.compile(r"[Ee]xited with i32 exit status (-?\d+)")
 VALTYPES = {"i32": "i32", "i64": "i64", "f32": "f32", "f64": "f64"}
 
 
-def configure(config: Any, settings: Dict[str, Any], workdir: str, version: str) -> None:
+def configure(config: Any, settings: dict[str, Any], workdir: str, version: str) -> None:
     cls = type(config)
     cache = settings.get("cache")
     if cache is True:
@@ -41,21 +41,21 @@ def configure(config: Any, settings: Dict[str, Any], workdir: str, version: str)
     for feature, enabled in sorted((settings.get("features") or {}).items()):
         attr = "wasm_" + feature
         if not hasattr(cls, attr):
-            raise Unsupported("wasmtime %s has no Config.%s" % (version, attr))
+            raise Unsupported(f"wasmtime {version} has no Config.{attr}")
         setattr(config, attr, bool(enabled))
         if feature == "threads" and enabled and hasattr(cls, "shared_memory"):
             config.shared_memory = True  # 40+: threads compile without it but cannot instantiate
     if settings.get("fuel") is not None:
         if not hasattr(cls, "consume_fuel"):
-            raise Unsupported("wasmtime %s has no Config.consume_fuel" % version)
+            raise Unsupported(f"wasmtime {version} has no Config.consume_fuel")
         config.consume_fuel = True
     compiler = settings.get("compiler")
     if compiler in ("cranelift", "winch"):
         if not hasattr(cls, "strategy"):
-            raise Unsupported("wasmtime %s has no Config.strategy" % version)
+            raise Unsupported(f"wasmtime {version} has no Config.strategy")
         config.strategy = compiler
     elif compiler not in (None, "auto"):
-        raise Unsupported("wasmtime has no %s compiler" % compiler)
+        raise Unsupported(f"wasmtime has no {compiler} compiler")
 
 
 def _set_cache_dir(config: Any, directory: str, workdir: str) -> None:
@@ -64,18 +64,18 @@ def _set_cache_dir(config: Any, directory: str, workdir: str) -> None:
     path = os.path.join(workdir, "wasmtime-cache.toml")
     quoted = directory.replace("\\", "\\\\").replace('"', '\\"')
     with open(path, "w") as f:
-        f.write('[cache]\nenabled = true\ndirectory = "%s"\n' % quoted)
+        f.write(f'[cache]\nenabled = true\ndirectory = "{quoted}"\n')
     try:
         config.cache = path
     except wasmtime.WasmtimeError as exc:
         if "enabled" not in str(exc):
             raise
         with open(path, "w") as f:
-            f.write('[cache]\ndirectory = "%s"\n' % quoted)
+            f.write(f'[cache]\ndirectory = "{quoted}"\n')
         config.cache = path
 
 
-def wasi_config(spec: Dict[str, Any]) -> Any:
+def wasi_config(spec: dict[str, Any]) -> Any:
     cfg = wasmtime.WasiConfig()
     cfg.argv = ["module", *spec.get("args", [])]
     cfg.env = sorted(spec.get("env", {}).items())
@@ -100,7 +100,7 @@ def host_callable(spec: HostFunc) -> Callable[..., Any]:
     return call
 
 
-def results(kinds: List[str], raw: Any) -> List[Value]:
+def results(kinds: list[str], raw: Any) -> list[Value]:
     if not kinds:
         return []
     values = list(raw) if len(kinds) > 1 else [raw]
@@ -111,9 +111,9 @@ def _unwrap(value: Any) -> Any:
     return getattr(value, "value", value)
 
 
-def classify(exc: BaseException) -> Dict[str, Any]:
+def classify(exc: BaseException) -> dict[str, Any]:
     message = str(exc)
-    out: Dict[str, Any] = {"outcome": "error", "error_type": type(exc).__name__, "message": message}
+    out: dict[str, Any] = {"outcome": "error", "error_type": type(exc).__name__, "message": message}
     exit_trap = getattr(wasmtime, "ExitTrap", None)
     if exit_trap is not None and isinstance(exc, exit_trap):
         out.update(error_kind="exit", exit_code=int(exc.code))
@@ -132,7 +132,7 @@ def classify(exc: BaseException) -> Dict[str, Any]:
     return out
 
 
-def trap_code(exc: BaseException, message: str) -> Optional[str]:
+def trap_code(exc: BaseException, message: str) -> str | None:
     try:
         code = getattr(exc, "trap_code", None)
     except ValueError:  # releases up to ~39 raise for codes their TrapCode enum lacks (fuel: 11)

@@ -7,7 +7,7 @@ freed when the last reference goes, so close means dropping ours.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import wasmtime
 
@@ -23,14 +23,14 @@ WASI_MODULE = "wasi_snapshot_preview1"
 class WasmtimeV20(WasmtimeV30):
     era = "wasmtime_v20"
 
-    def new_store(self, engine: Any, fuel: Optional[int], wasi: Optional[Dict[str, Any]]) -> Any:
+    def new_store(self, engine: Any, fuel: int | None, wasi: dict[str, Any] | None) -> Any:
         store = wasmtime.Store(engine)
         if fuel is not None:
             store.add_fuel(fuel)  # configure() already refused fuel where Config cannot meter it
         return store
 
     def instantiate(
-        self, store: Any, module: Any, host: Optional[HostLibrary], wasi: Optional[Dict[str, Any]]
+        self, store: Any, module: Any, host: HostLibrary | None, wasi: dict[str, Any] | None
     ) -> Any:
         linker = wasmtime.Linker(store)
         if wasi is not None:
@@ -41,20 +41,20 @@ class WasmtimeV20(WasmtimeV30):
                 linker.define(HOST_MODULE, name, func)
         return linker.instantiate(module)
 
-    def call(self, store: Any, instance: Any, export: str, args: List[Value]) -> List[Value]:
+    def call(self, store: Any, instance: Any, export: str, args: list[Value]) -> list[Value]:
         func = instance.exports[export] if _has_export(instance, export) else None
         if func is None:
-            raise LookupError("instance has no export %r" % export)
+            raise LookupError(f"instance has no export {export!r}")
         if not isinstance(func, wasmtime.Func):
-            raise TypeError("export %r is not a function" % export)
+            raise TypeError(f"export {export!r} is not a function")
         ty = func.type
         params = [str(p) for p in ty.params]
         if len(params) != len(args):
-            raise TypeError("%s takes %d argument(s), %d given" % (export, len(params), len(args)))
+            raise TypeError(f"{export} takes {len(params)} argument(s), {len(args)} given")
         raw = func(*[coerce(k, a) for k, a in zip(params, args)])
         return common.results([str(r) for r in ty.results], raw)
 
-    def fuel_left(self, store: Any) -> Optional[int]:
+    def fuel_left(self, store: Any) -> int | None:
         return None
 
 

@@ -8,7 +8,7 @@ are probed with hasattr here rather than by version number.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import wasmtime
 
@@ -22,7 +22,7 @@ class WasmtimeV30(Adapter):
     family = "wasmtime"
     era = "wasmtime_v30"
 
-    def new_engine(self, settings: Dict[str, Any], workdir: str) -> Any:
+    def new_engine(self, settings: dict[str, Any], workdir: str) -> Any:
         config = wasmtime.Config()
         common.configure(config, settings, workdir, self.version)
         return wasmtime.Engine(config)
@@ -32,20 +32,20 @@ class WasmtimeV30(Adapter):
 
     def serialize(self, module: Any) -> bytes:
         if not hasattr(module, "serialize"):
-            raise Unsupported("wasmtime %s has no Module.serialize" % self.version)
+            raise Unsupported(f"wasmtime {self.version} has no Module.serialize")
         return bytes(module.serialize())
 
     def deserialize(self, engine: Any, data: bytes) -> Any:
         if not hasattr(wasmtime.Module, "deserialize"):
-            raise Unsupported("wasmtime %s has no Module.deserialize" % self.version)
+            raise Unsupported(f"wasmtime {self.version} has no Module.deserialize")
         return wasmtime.Module.deserialize(engine, data)
 
     def deserialize_file(self, engine: Any, path: str) -> Any:
         if not hasattr(wasmtime.Module, "deserialize_file"):
-            raise Unsupported("wasmtime %s has no Module.deserialize_file" % self.version)
+            raise Unsupported(f"wasmtime {self.version} has no Module.deserialize_file")
         return wasmtime.Module.deserialize_file(engine, path)
 
-    def new_store(self, engine: Any, fuel: Optional[int], wasi: Optional[Dict[str, Any]]) -> Any:
+    def new_store(self, engine: Any, fuel: int | None, wasi: dict[str, Any] | None) -> Any:
         store = wasmtime.Store(engine)
         if fuel is not None:
             if hasattr(store, "set_fuel"):
@@ -53,11 +53,11 @@ class WasmtimeV30(Adapter):
             elif hasattr(store, "add_fuel"):
                 store.add_fuel(fuel)
             else:
-                raise Unsupported("wasmtime %s has no fuel on Store" % self.version)
+                raise Unsupported(f"wasmtime {self.version} has no fuel on Store")
         return store
 
     def instantiate(
-        self, store: Any, module: Any, host: Optional[HostLibrary], wasi: Optional[Dict[str, Any]]
+        self, store: Any, module: Any, host: HostLibrary | None, wasi: dict[str, Any] | None
     ) -> Any:
         linker = wasmtime.Linker(store.engine)
         if wasi is not None:
@@ -73,22 +73,22 @@ class WasmtimeV30(Adapter):
                     linker.define(HOST_MODULE, name, wasmtime.Func(store, ty, fn))
         return linker.instantiate(store, module)
 
-    def call(self, store: Any, instance: Any, export: str, args: List[Value]) -> List[Value]:
+    def call(self, store: Any, instance: Any, export: str, args: list[Value]) -> list[Value]:
         exports = instance.exports(store)
         try:
             func = exports[export]
         except (KeyError, IndexError):
-            raise LookupError("instance has no export %r" % export) from None
+            raise LookupError(f"instance has no export {export!r}") from None
         if not isinstance(func, wasmtime.Func):
-            raise TypeError("export %r is not a function" % export)
+            raise TypeError(f"export {export!r} is not a function")
         ty = func.type(store)
         params = [str(p) for p in ty.params]
         if len(params) != len(args):
-            raise TypeError("%s takes %d argument(s), %d given" % (export, len(params), len(args)))
+            raise TypeError(f"{export} takes {len(params)} argument(s), {len(args)} given")
         raw = func(store, *[coerce(k, a) for k, a in zip(params, args)])
         return common.results([str(r) for r in ty.results], raw)
 
-    def fuel_left(self, store: Any) -> Optional[int]:
+    def fuel_left(self, store: Any) -> int | None:
         if hasattr(store, "get_fuel"):
             try:
                 return int(store.get_fuel())
@@ -102,6 +102,5 @@ class WasmtimeV30(Adapter):
             return "close()"
         return "dropped"
 
-    def classify(self, exc: BaseException) -> Dict[str, Any]:
+    def classify(self, exc: BaseException) -> dict[str, Any]:
         return common.classify(exc)
-

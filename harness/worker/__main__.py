@@ -27,7 +27,7 @@ def _cap_memory(megabytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
 
 
-def main(argv: list | None = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="harness.worker")
     parser.add_argument("--memory-mb", type=int, default=0)
     parser.add_argument("--family", default=None)
@@ -44,8 +44,11 @@ def main(argv: list | None = None) -> int:
 
         adapter = detect(options.family)
     except Exception as exc:  # cannot import or use the runtime: a fact about this env
-        channel.send("worker_failed", reason="%s: %s" % (type(exc).__name__, exc),
-                     detail=traceback.format_exc(limit=3))
+        channel.send(
+            "worker_failed",
+            reason=f"{type(exc).__name__}: {exc}",
+            detail=traceback.format_exc(limit=3),
+        )
         return 0
     channel.send(
         "worker_ready",
@@ -67,8 +70,12 @@ def main(argv: list | None = None) -> int:
                 segment = Segment(adapter, seg["workdir"], seg["fixtures"])
                 completed = run(segment, seg["steps"], channel.send)
             except Exception as exc:  # a bug in the worker itself, not in the runtime
-                channel.send("worker_failed", reason="harness error: %s: %s" % (type(exc).__name__, exc),
-                             detail=traceback.format_exc(), harness_error=True)
+                channel.send(
+                    "worker_failed",
+                    reason=f"harness error: {type(exc).__name__}: {exc}",
+                    detail=traceback.format_exc(),
+                    harness_error=True,
+                )
                 return 3
             channel.send("segment_finished", index=seg["index"], completed=completed)
 

@@ -7,14 +7,14 @@ artifact's machine code: wasmtime artifacts are ELF files and their code is the 
 from __future__ import annotations
 
 import struct
-from typing import Any, Dict, Optional, Tuple
+from typing import Any
 
 
 class CorruptError(Exception):
     """The corruption cannot be applied to these bytes (e.g. no code section)."""
 
 
-def apply(data: bytes, spec: Optional[Dict[str, Any]]) -> bytes:
+def apply(data: bytes, spec: dict[str, Any] | None) -> bytes:
     if not spec:
         return data
     if spec.get("empty"):
@@ -27,7 +27,7 @@ def apply(data: bytes, spec: Optional[Dict[str, Any]]) -> bytes:
             base, size = code_section(bytes(out))
         for offset in flips:
             if offset >= size:
-                raise CorruptError("flip offset %d is past the end (%d bytes)" % (offset, size))
+                raise CorruptError(f"flip offset {offset} is past the end ({size} bytes)")
             out[base + offset] ^= 0xFF
     if "truncate" in spec:
         keep = spec["truncate"]
@@ -35,15 +35,17 @@ def apply(data: bytes, spec: Optional[Dict[str, Any]]) -> bytes:
     return bytes(out)
 
 
-def code_section(data: bytes) -> Tuple[int, int]:
+def code_section(data: bytes) -> tuple[int, int]:
     """(file offset, size) of the `.text` section of a 64-bit little-endian ELF file."""
     sections = elf_sections(data)
     if ".text" not in sections:
-        raise CorruptError("artifact has no .text section (sections: %s)" % ", ".join(sections))
+        raise CorruptError(
+            "artifact has no .text section (sections: {})".format(", ".join(sections))
+        )
     return sections[".text"]
 
 
-def elf_sections(data: bytes) -> Dict[str, Tuple[int, int]]:
+def elf_sections(data: bytes) -> dict[str, tuple[int, int]]:
     if data[:4] != b"\x7fELF" or len(data) < 64:
         raise CorruptError("artifact is not an ELF file")
     if data[4] != 2 or data[5] != 1:

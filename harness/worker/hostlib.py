@@ -7,7 +7,7 @@ resolved by name here. Adapters turn each entry into the runtime's own host func
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Dict, List, NamedTuple, Tuple
+from typing import Any, Callable, NamedTuple
 
 MODULE = "host"
 
@@ -17,8 +17,8 @@ class HostTrap(Exception):
 
 
 class HostFunc(NamedTuple):
-    params: Tuple[str, ...]
-    results: Tuple[str, ...]
+    params: tuple[str, ...]
+    results: tuple[str, ...]
     body: Callable[..., Any]
 
 
@@ -26,8 +26,8 @@ class HostLibrary:
     """One segment's host functions, with the log of calls to `record`."""
 
     def __init__(self) -> None:
-        self.calls: List[Any] = []
-        self.functions: Dict[str, HostFunc] = {
+        self.calls: list[Any] = []
+        self.functions: dict[str, HostFunc] = {
             "identity_i32": HostFunc(("i32",), ("i32",), lambda x: x),
             "identity_i64": HostFunc(("i64",), ("i64",), lambda x: x),
             "identity_f32": HostFunc(("f32",), ("f32",), lambda x: x),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 import struct
-from typing import Any, Dict, Optional, Tuple
+from typing import Any
 
 OK = "ok"
 ERROR = "error"
@@ -20,10 +20,10 @@ UNSUPPORTED = "unsupported"
 NOT_RUN = "not_run"
 OUTCOMES = (OK, ERROR, CRASH, TIMEOUT, UNSUPPORTED)
 
-StepResult = Dict[str, Any]
+StepResult = dict[str, Any]
 
 
-def new_result(step: Dict[str, Any]) -> StepResult:
+def new_result(step: dict[str, Any]) -> StepResult:
     return {
         "index": step["index"],
         "op": step["op"],
@@ -44,7 +44,9 @@ def new_result(step: Dict[str, Any]) -> StepResult:
     }
 
 
-def check(expect: Dict[str, Any], result: StepResult, wanted: Optional[list] = None) -> Tuple[bool, str]:
+def check(
+    expect: dict[str, Any], result: StepResult, wanted: list[dict[str, Any]] | None = None
+) -> tuple[bool, str]:
     """Does the result meet the expectation? Returns (met, a short reason when it does not)."""
     kind = expect.get("kind", OK)
     pattern = expect.get("pattern")
@@ -53,55 +55,62 @@ def check(expect: Dict[str, Any], result: StepResult, wanted: Optional[list] = N
     got = describe(result)
     if kind == OK:
         if outcome != OK:
-            return False, "expected ok, got %s" % got
+            return False, f"expected ok, got {got}"
         if wanted is not None and not values_equal(wanted, result.get("values") or []):
-            return False, "expected results %s, got %s" % (
-                show_values(wanted), show_values(result.get("values") or []))
+            return False, "expected results {}, got {}".format(
+                show_values(wanted),
+                show_values(result.get("values") or []),
+            )
         return True, ""
     if kind == "exit":
-        if result.get("error_kind") == "exit" or (outcome == OK and result.get("exit_code") is not None):
-            if result.get("exit_code") == expect.get("exit_code"):
-                return True, ""
-        return False, "expected exit %s, got %s" % (expect.get("exit_code"), got)
+        if (
+            result.get("error_kind") == "exit"
+            or (outcome == OK and result.get("exit_code") is not None)
+        ) and result.get("exit_code") == expect.get("exit_code"):
+            return True, ""
+        return False, "expected exit {}, got {}".format(expect.get("exit_code"), got)
     if kind == "trap":
-        if outcome == ERROR and result.get("error_kind") == "trap":
-            if pattern is None or pattern == result.get("trap_code") or re.search(pattern, message):
-                return True, ""
-        return False, "expected trap%s, got %s" % (" /%s/" % pattern if pattern else "", got)
+        is_trap = outcome == ERROR and result.get("error_kind") == "trap"
+        code = result.get("trap_code")
+        if is_trap and (pattern is None or pattern == code or re.search(pattern, message)):
+            return True, ""
+        return False, "expected trap{}, got {}".format(f" /{pattern}/" if pattern else "", got)
     if kind == CRASH:
         if outcome == CRASH:
-            label = result.get("signal") or "exit %s" % result.get("exit_code")
+            label = result.get("signal") or "exit {}".format(result.get("exit_code"))
             if pattern is None or pattern in (label, "any") or re.search(pattern, label):
                 return True, ""
-        return False, "expected crash%s, got %s" % (" " + pattern if pattern else "", got)
+        return False, "expected crash{}, got {}".format(" " + pattern if pattern else "", got)
     if outcome != kind:
-        return False, "expected %s, got %s" % (kind, got)
+        return False, f"expected {kind}, got {got}"
     if pattern is not None and not re.search(pattern, message):
-        return False, "expected %s matching /%s/, got %r" % (kind, pattern, message[:200])
+        return False, f"expected {kind} matching /{pattern}/, got {message[:200]!r}"
     return True, ""
 
 
 def describe(result: StepResult) -> str:
     outcome = result["outcome"]
     if outcome == CRASH:
-        return "crash (%s)" % (result.get("signal") or "exit %s" % result.get("exit_code"))
+        return "crash (%s)" % (result.get("signal") or "exit {}".format(result.get("exit_code")))
     if outcome == ERROR:
         kind = result.get("error_kind")
         if kind == "trap":
-            return "trap %s" % (result.get("trap_code") or repr((result.get("message") or "")[:120]))
+            return "trap %s" % (
+                result.get("trap_code") or repr((result.get("message") or "")[:120])
+            )
         if kind == "exit":
-            return "exit %s" % result.get("exit_code")
-        return "error %s: %s" % (result.get("error_type"), (result.get("message") or "")[:160])
-    return outcome
+            return "exit {}".format(result.get("exit_code"))
+        return "error {}: {}".format(result.get("error_type"), (result.get("message") or "")[:160])
+    return str(outcome)
 
 
-def values_equal(wanted: list, got: list) -> bool:
+def values_equal(wanted: list[dict[str, Any]], got: list[dict[str, Any]]) -> bool:
     if len(wanted) != len(got):
         return False
     return all(_value_equal(w, g) for w, g in zip(wanted, got))
 
 
-def _value_equal(wanted: Dict[str, Any], got: Dict[str, Any]) -> bool:
+def _value_equal(wanted: dict[str, Any], got: dict[str, Any]) -> bool:
     kind = got.get("type")
     if wanted.get("type") not in (None, kind):
         return False
@@ -121,5 +130,5 @@ def _as_number(value: Any) -> Any:
     return value
 
 
-def show_values(values: list) -> str:
-    return "[%s]" % ", ".join(str(v.get("value")) for v in values)
+def show_values(values: list[dict[str, Any]]) -> str:
+    return "[{}]".format(", ".join(str(v.get("value")) for v in values))

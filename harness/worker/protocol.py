@@ -1,4 +1,4 @@
-"""The coordinator-worker protocol: JSON lines, one message per line, documented in docs/protocol.md.
+"""The coordinator-worker protocol: one JSON message a line, documented in docs/protocol.md.
 
 Commands (coordinator -> worker, on the worker's stdin) are imperative; events (worker ->
 coordinator, on the worker's protocol fd) are past tense. An unknown name is a protocol error.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, BinaryIO, Dict
+from typing import Any, BinaryIO
 
 PROTOCOL_VERSION = 1
 
@@ -22,7 +22,7 @@ EVENTS = (
     "worker_failed",
 )
 
-Message = Dict[str, Any]
+Message = dict[str, Any]
 
 
 class ProtocolError(Exception):
@@ -31,7 +31,7 @@ class ProtocolError(Exception):
 
 def encode(name: str, **payload: Any) -> bytes:
     if name not in COMMANDS and name not in EVENTS:
-        raise ProtocolError("unknown message %r" % name)
+        raise ProtocolError(f"unknown message {name!r}")
     return (json.dumps({"name": name, **payload}, allow_nan=False) + "\n").encode("utf-8")
 
 
@@ -39,9 +39,9 @@ def decode(line: bytes) -> Message:
     try:
         message = json.loads(line.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
-        raise ProtocolError("not a JSON message: %r (%s)" % (line[:200], exc)) from None
+        raise ProtocolError(f"not a JSON message: {line[:200]!r} ({exc})") from None
     if not isinstance(message, dict) or message.get("name") not in COMMANDS + EVENTS:
-        raise ProtocolError("unknown message: %r" % (line[:200],))
+        raise ProtocolError(f"unknown message: {line[:200]!r}")
     return message
 
 

@@ -11,7 +11,7 @@ import gc
 import hashlib
 import os
 import time
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable
 
 from harness.adapters.base import Adapter, Unsupported
 from harness.worker import corrupt
@@ -26,34 +26,34 @@ class ScenarioStateError(Exception):
 
 
 class Instance:
-    def __init__(self, handle: Any, store: str, stdout_path: Optional[str]) -> None:
+    def __init__(self, handle: Any, store: str, stdout_path: str | None) -> None:
         self.handle = handle
         self.store = store
         self.stdout_path = stdout_path
-        self.exit_code: Optional[int] = None
+        self.exit_code: int | None = None
 
 
 class Segment:
-    def __init__(self, adapter: Adapter, workdir: str, fixtures: Dict[str, str]) -> None:
+    def __init__(self, adapter: Adapter, workdir: str, fixtures: dict[str, str]) -> None:
         self.adapter = adapter
         self.workdir = workdir
         self.fixtures = fixtures
         self.host = HostLibrary()
-        self.engines: Dict[str, Any] = {}
-        self.modules: Dict[str, Tuple[str, Any]] = {}
-        self.stores: Dict[str, Tuple[str, Any]] = {}
-        self.instances: Dict[str, Instance] = {}
-        self.dropped: Dict[str, str] = {}  # "kind name" -> how, for objects closed by dropping
+        self.engines: dict[str, Any] = {}
+        self.modules: dict[str, tuple[str, Any]] = {}
+        self.stores: dict[str, tuple[str, Any]] = {}
+        self.instances: dict[str, Instance] = {}
+        self.dropped: dict[str, str] = {}  # "kind name" -> how, for objects closed by dropping
 
     # -- helpers -----------------------------------------------------------------------------
     def work_path(self, name: str) -> str:
         path = os.path.realpath(os.path.join(self.workdir, name))
         root = os.path.realpath(self.workdir)
         if os.path.commonpath([path, root]) != root:
-            raise ScenarioStateError("work file %r resolves outside the work dir" % name)
+            raise ScenarioStateError(f"work file {name!r} resolves outside the work dir")
         return path
 
-    def engine(self, settings: Dict[str, Any]) -> Tuple[str, Any]:
+    def engine(self, settings: dict[str, Any]) -> tuple[str, Any]:
         key = repr(sorted(settings.items()))
         if key not in self.engines:
             self.engines[key] = self.adapter.new_engine(settings, self.workdir)
@@ -63,7 +63,7 @@ class Segment:
         with open(self.fixtures[name], "rb") as f:
             return f.read()
 
-    def cache_dir(self, settings: Dict[str, Any]) -> Optional[str]:
+    def cache_dir(self, settings: dict[str, Any]) -> str | None:
         cache = settings.get("cache")
         if isinstance(cache, dict):
             return self.work_path(cache["directory"])
@@ -72,21 +72,24 @@ class Segment:
         return None
 
     # -- steps -------------------------------------------------------------------------------
-    def compile(self, args: Dict[str, Any]) -> Dict[str, Any]:
+    def compile(self, args: dict[str, Any]) -> dict[str, Any]:
         key, engine = self.engine(args["engine"])
         cache = self.cache_dir(args["engine"])
         before = _count_files(cache)
         wasm = self.fixture_bytes(args["fixture"])
         started = time.perf_counter()
         module = self.adapter.compile(engine, wasm)
-        detail = {"wasm_bytes": len(wasm), "compile_s": round(time.perf_counter() - started, 6)}
+        detail: dict[str, Any] = {
+            "wasm_bytes": len(wasm),
+            "compile_s": round(time.perf_counter() - started, 6),
+        }
         if cache is not None:
             detail["cache_files_before"] = before
             detail["cache_files_after"] = _count_files(cache)
         self.modules[args["as"]] = (key, module)
         return {"detail": detail}
 
-    def serialize(self, args: Dict[str, Any]) -> Dict[str, Any]:
+    def serialize(self, args: dict[str, Any]) -> dict[str, Any]:
         _, module = self.get("module", args["module"])
         data = self.adapter.serialize(module)
         path = self.work_path(args["to"])
@@ -95,18 +98,18 @@ class Segment:
             f.write(data)
         return {"detail": {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()[:16]}}
 
-    def deserialize(self, args: Dict[str, Any]) -> Dict[str, Any]:
+    def deserialize(self, args: dict[str, Any]) -> dict[str, Any]:
         key, engine = self.engine(args["engine"])
         if "wasm" in args:
             data, source = self.fixture_bytes(args["wasm"]), "fixture " + args["wasm"]
         else:
             source = self.work_path(args["from"])
             if not os.path.exists(source):
-                raise ScenarioStateError("work file %r does not exist" % args["from"])
+                raise ScenarioStateError("work file {!r} does not exist".format(args["from"]))
             with open(source, "rb") as f:
                 data = f.read()
         changed = corrupt.apply(data, args.get("corrupt"))
-        detail: Dict[str, Any] = {"bytes": len(changed)}
+        detail: dict[str, Any] = {"bytes": len(changed)}
         if args["via"] == "file":
             path = source
             if changed != data or "wasm" in args:
@@ -119,7 +122,7 @@ class Segment:
         self.modules[args["as"]] = (key, module)
         return {"detail": detail}
 
-    def instantiate(self, args: Dict[str, Any]) -> Dict[str, Any]:
+    def instantiate(self, args: dict[str, Any]) -> dict[str, Any]:
         key, module = self.get("module", args["module"])
         engine = self.engines[key]
         wasi = None
@@ -136,11 +139,11 @@ class Segment:
         self.instances[args["as"]] = Instance(handle, args["store"], stdout_path)
         return {"detail": {"imports": args["imports"]}}
 
-    def call(self, args: Dict[str, Any]) -> Dict[str, Any]:
+    def call(self, args: dict[str, Any]) -> dict[str, Any]:
         instance = self.get("instance", args["instance"])
         _, store = self.get("store", instance.store)
         calls_before = len(self.host.calls)
-        detail: Dict[str, Any] = {}
+        detail: dict[str, Any] = {}
         try:
             values = self.adapter.call(store, instance.handle, args["export"], args["args"])
         finally:
@@ -153,7 +156,7 @@ class Segment:
                 detail["fuel_left"] = fuel
         return {"values": values, "detail": detail}
 
-    def close(self, args: Dict[str, Any]) -> Dict[str, Any]:
+    def close(self, args: dict[str, Any]) -> dict[str, Any]:
         closed = []
         exit_code = None
         for kind, name in args["order"]:
@@ -163,42 +166,48 @@ class Segment:
                 continue
             if kind == "instance":
                 exit_code = self.get("instance", name).exit_code
-            closed.append("%s %s: %s" % (kind, name, self._close_one(kind, name)))
+            closed.append(f"{kind} {name}: {self._close_one(kind, name)}")
         return {"detail": {"closed": closed}, "exit_code": exit_code}
 
     def get(self, kind: str, name: str) -> Any:
-        label = "%s %s" % (kind, name)
+        label = f"{kind} {name}"
         if label in self.dropped:
             raise Unsupported(
-                "%s %r was closed by dropping it (%s); this runtime cannot express using it "
-                "after close" % (kind, name, self.dropped[label])
+                f"{kind} {name!r} was closed by dropping it ({self.dropped[label]}); "
+                "this runtime cannot express using it after close"
             )
         table = self._table(kind)
         if name not in table:
             raise ScenarioStateError(
-                "%s %r was not created in this segment (its step failed?)" % (kind, name)
+                f"{kind} {name!r} was not created in this segment (its step failed?)"
             )
         return table[name]
 
-    def _table(self, kind: str) -> Dict[str, Any]:
-        tables = {"module": self.modules, "instance": self.instances, "store": self.stores,
-                  "engine": self.engines}
+    def _table(self, kind: str) -> dict[str, Any]:
+        tables: dict[str, dict[str, Any]] = {
+            "module": self.modules,
+            "instance": self.instances,
+            "store": self.stores,
+            "engine": self.engines,
+        }
         return tables[kind]
 
     def _close_one(self, kind: str, name: str) -> str:
         """Close through the runtime's API; where it has none, drop our reference instead."""
         item = self.get(kind, name)
-        handle = item.handle if kind == "instance" else item[1] if kind in ("module", "store") else item
+        handle = (
+            item.handle if kind == "instance" else item[1] if kind in ("module", "store") else item
+        )
         how = self.adapter.close(handle)
         if how == "dropped":
             del self._table(kind)[name]
             del handle, item
             gc.collect()
-            self.dropped["%s %s" % (kind, name)] = "no close() in this API"
+            self.dropped[f"{kind} {name}"] = "no close() in this API"
         return how
 
 
-def _count_files(path: Optional[str]) -> Optional[int]:
+def _count_files(path: str | None) -> int | None:
     if path is None:
         return None
     return sum(len(files) for _, _, files in os.walk(path))
@@ -215,18 +224,20 @@ def _tail(path: str) -> str:
         return ""
 
 
-def _classify(adapter: Adapter, exc: BaseException) -> Dict[str, Any]:
+def _classify(adapter: Adapter, exc: BaseException) -> dict[str, Any]:
     try:
         return adapter.classify(exc)
     except Exception as inner:  # the adapter could not read the error: say so, keep the message
-        return {"outcome": ERROR, "error_kind": "harness", "error_type": type(exc).__name__,
-                "message": "%s (adapter could not classify it: %r)" % (exc, inner)}
+        return {
+            "outcome": ERROR,
+            "error_kind": "harness",
+            "error_type": type(exc).__name__,
+            "message": f"{exc} (adapter could not classify it: {inner!r})",
+        }
 
 
-def run(
-    segment: Segment, steps: List[Dict[str, Any]], emit: Callable[..., None]
-) -> bool:
-    """Run the steps in order; return False if one missed its expectation and the rest were skipped."""
+def run(segment: Segment, steps: list[dict[str, Any]], emit: Callable[..., None]) -> bool:
+    """Run the steps in order; False if one missed its expectation (the rest are skipped)."""
     for step in steps:
         emit("step_started", index=step["index"], op=step["op"])
         result = new_result(step)
@@ -244,8 +255,12 @@ def run(
             # CorruptError: this release's artifact has no such part (e.g. no ELF code section)
             result.update(outcome=UNSUPPORTED, error_type=type(exc).__name__, message=str(exc))
         except ScenarioStateError as exc:
-            result.update(outcome=ERROR, error_kind="scenario", error_type=type(exc).__name__,
-                          message=str(exc))
+            result.update(
+                outcome=ERROR,
+                error_kind="scenario",
+                error_type=type(exc).__name__,
+                message=str(exc),
+            )
         except BaseException as exc:  # a runtime's error, whatever its class: a value, not a crash
             result.update(_classify(segment.adapter, exc))
             if step["op"] == "call" and result.get("error_kind") == "exit":
