@@ -32,25 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     validate = sub.add_parser("validate", help="check scenario files and build their fixtures")
-    validate.add_argument(
-        "paths",
-        nargs="*",
-        type=Path,
-        metavar="PATH",
-        help="scenario files or directories (default: scenarios/)",
-    )
-    validate.add_argument(
-        "--fixtures", type=Path, help="fixture directory (default: the nearest wasm_fixtures/)"
-    )
-
+    _add_suite_arguments(validate)
     run = sub.add_parser("run", help="run scenarios and write results")
-    run.add_argument(
-        "paths",
-        nargs="*",
-        type=Path,
-        metavar="PATH",
-        help="scenario files or directories (default: scenarios/)",
-    )
+    _add_suite_arguments(run)
     run.add_argument(
         "--out", type=Path, default=Path("reports"), help="output directory (default: reports/)"
     )
@@ -81,12 +65,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="run on the runtime installed for this interpreter (repeatable; default: this one)",
     )
     run.add_argument(
-        "--fixtures", type=Path, help="fixture directory (default: the nearest wasm_fixtures/)"
-    )
-    run.add_argument(
         "--keep-work", action="store_true", help="keep the work dirs of passing runs too"
     )
     return parser
+
+
+def _add_suite_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        metavar="PATH",
+        help="scenario files or directories (default: scenarios/)",
+    )
+    parser.add_argument(
+        "--fixtures", type=Path, help="fixture directory (default: the nearest wasm_fixtures/)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

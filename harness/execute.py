@@ -143,11 +143,19 @@ def run_segment(
             for line in lines:
                 if not line.strip():
                     continue
-                message = decode(line)
+                try:
+                    message = decode(line)
+                except ProtocolError as exc:  # only our worker writes here: a harness bug
+                    out.harness_error = f"protocol error: {exc}"
+                    continue
                 name = message["name"]
                 if name == "worker_ready":
                     if message.get("protocol") != PROTOCOL_VERSION:
-                        raise ProtocolError(f"worker speaks protocol {message.get('protocol')}")
+                        out.unavailable = (
+                            f"worker speaks protocol {message.get('protocol')}, "
+                            f"this wasm-compat speaks {PROTOCOL_VERSION}"
+                        )
+                        break
                     out.runtime, out.python = message["runtime"], message.get("python")
                 elif name == "worker_failed":
                     if message.get("harness_error"):
