@@ -66,9 +66,23 @@ def test_scenarios_run_on_a_python39_worker(tmp_path: Path) -> None:
     )
     out = tmp_path / "out"
     proc = subprocess.run(
-        [sys.executable, "-m", "harness", "run", "--python", str(env / "bin/python"),
-         "--out", str(out), "-k", "serialize"],
-        cwd=ROOT, capture_output=True, text=True, check=False, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "harness",
+            "run",
+            "--python",
+            str(env / "bin/python"),
+            "--out",
+            str(out),
+            "-k",
+            "serialize",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
     )
     doc = json.loads((out / "compat.json").read_text())
     assert doc["runtimes"][0]["python"].startswith("3.9"), doc["runtimes"]
