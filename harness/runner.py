@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -171,5 +171,3 @@ def run_outcome(steps: list[dict[str, Any]]) -> str:
             return str(step["outcome"])
     return OK
 
-
-ProgressFn = Callable[[int, int, dict[str, Any]], None]
