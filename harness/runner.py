@@ -170,4 +170,3 @@ def run_outcome(steps: list[dict[str, Any]]) -> str:
         if step["outcome"] not in (OK, NOT_RUN):
             return str(step["outcome"])
     return OK
-
