@@ -13,7 +13,7 @@ from harness.adapters.base import Adapter, RuntimeUnavailable, parse_version
 
 # (family, first version of the era, "module:Class"), newest era first within a family.
 REGISTRY: list[tuple[str, tuple[int, ...], str]] = [
-    ("wasmtime", (0, 30), "harness.adapters.wasmtime_v30:WasmtimeV30"),
+    ("wasmtime", (0, 28), "harness.adapters.wasmtime_v30:WasmtimeV30"),
     ("wasmtime", (0, 20), "harness.adapters.wasmtime_v20:WasmtimeV20"),
 ]
 

@@ -111,8 +111,16 @@ def _unwrap(value: Any) -> Any:
     return getattr(value, "value", value)
 
 
+def _message(exc: BaseException) -> str:
+    """str() of some errors raises (3.0-5.x WasmtimeError, 6.0-11.x ExitTrap): fall back."""
+    try:
+        return str(exc)
+    except Exception:
+        return str(getattr(exc, "message", "") or repr(exc.args))
+
+
 def classify(exc: BaseException) -> dict[str, Any]:
-    message = str(exc)
+    message = _message(exc)
     out: dict[str, Any] = {"outcome": "error", "error_type": type(exc).__name__, "message": message}
     exit_trap = getattr(wasmtime, "ExitTrap", None)
     if exit_trap is not None and isinstance(exc, exit_trap):

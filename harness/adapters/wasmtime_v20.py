@@ -1,4 +1,4 @@
-"""wasmtime-py 0.20 to 0.29: the store-bound API before stores were passed to every call.
+"""wasmtime-py 0.20 to 0.27: the store-bound API before stores were passed to every call.
 
 Linkers, host functions and WASI instances are bound to one Store at construction; exports are a
 property and functions are called without a store. Nothing has an explicit close(): objects are

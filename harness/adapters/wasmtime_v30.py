@@ -1,4 +1,4 @@
-"""wasmtime-py 0.30 and later: the store-passing API.
+"""wasmtime-py 0.28 and later: the store-passing API (the era began at 0.28; named v30 earlier).
 
 Modules belong to an Engine; every object that holds wasm state lives in a Store that is passed
 to each call (`instance.exports(store)[name](store, *args)`), host functions and WASI come
