@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Callable
+from typing import Any
 
 import wasmtime
 
@@ -89,15 +89,6 @@ def valtype(kind: str) -> Any:
 
 def func_type(spec: HostFunc) -> Any:
     return wasmtime.FuncType([valtype(k) for k in spec.params], [valtype(k) for k in spec.results])
-
-
-def host_callable(spec: HostFunc) -> Callable[..., Any]:
-    body = spec.body
-
-    def call(*args: Any) -> Any:
-        return body(*args)
-
-    return call
 
 
 def results(kinds: list[str], raw: Any) -> list[Value]:

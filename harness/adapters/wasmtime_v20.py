@@ -12,7 +12,6 @@ from typing import Any
 import wasmtime
 
 from harness.adapters import wasmtime_common as common
-from harness.adapters.base import Value, coerce
 from harness.adapters.wasmtime_v30 import WasmtimeV30
 from harness.worker.hostlib import MODULE as HOST_MODULE
 from harness.worker.hostlib import HostLibrary
@@ -37,30 +36,18 @@ class WasmtimeV20(WasmtimeV30):
             linker.define_wasi(wasmtime.WasiInstance(store, WASI_MODULE, common.wasi_config(wasi)))
         if host is not None:
             for name, spec in host.functions.items():
-                func = wasmtime.Func(store, common.func_type(spec), common.host_callable(spec))
+                func = wasmtime.Func(store, common.func_type(spec), spec.body)
                 linker.define(HOST_MODULE, name, func)
         return linker.instantiate(module)
 
-    def call(self, store: Any, instance: Any, export: str, args: list[Value]) -> list[Value]:
-        func = instance.exports[export] if _has_export(instance, export) else None
-        if func is None:
-            raise LookupError(f"instance has no export {export!r}")
-        if not isinstance(func, wasmtime.Func):
-            raise TypeError(f"export {export!r} is not a function")
-        ty = func.type
-        params = [str(p) for p in ty.params]
-        if len(params) != len(args):
-            raise TypeError(f"{export} takes {len(params)} argument(s), {len(args)} given")
-        raw = func(*[coerce(k, a) for k, a in zip(params, args)])
-        return common.results([str(r) for r in ty.results], raw)
+    def _exports(self, store: Any, instance: Any) -> Any:
+        return instance.exports
+
+    def _func_type(self, store: Any, func: Any) -> Any:
+        return func.type
+
+    def _invoke(self, store: Any, func: Any, args: list[Any]) -> Any:
+        return func(*args)
 
     def fuel_left(self, store: Any) -> int | None:
         return None
-
-
-def _has_export(instance: Any, name: str) -> bool:
-    try:
-        instance.exports[name]
-    except (KeyError, IndexError):
-        return False
-    return True
