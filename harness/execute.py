@@ -92,6 +92,7 @@ def run_segment(
     timeout: float,
     memory_mb: int,
     family: str | None = None,
+    variant: str = "",
 ) -> SegmentRun:
     out = SegmentRun()
     by_index = {s["index"]: s for s in steps}
@@ -100,6 +101,8 @@ def run_segment(
     command = [python, "-m", "harness.worker", "--memory-mb", str(memory_mb)]
     if family:
         command += ["--family", family]
+    if variant:
+        command += ["--variant", variant]
     started = time.monotonic()
     proc = subprocess.Popen(
         command,

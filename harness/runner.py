@@ -115,7 +115,15 @@ def run_case(
             results += [not_run(s, stop_reason) for s in payload]
             continue
         seg: SegmentRun = run_segment(
-            runtime.python, payload, index, workdir, fixtures, limit, memory_mb, runtime.family
+            runtime.python,
+            payload,
+            index,
+            workdir,
+            fixtures,
+            limit,
+            memory_mb,
+            runtime.family,
+            runtime.variant,
         )
         segments.append(
             {"index": index, "returncode": seg.returncode, "duration_s": seg.duration_s}

@@ -29,24 +29,30 @@ def installed_version(family: str) -> str | None:
         return None
 
 
-def detect(family: str | None = None) -> Adapter:
-    """The adapter for the runtime installed in this interpreter (the first family found)."""
+def detect(family: str | None = None, variant: str = "") -> Adapter:
+    """The adapter for the runtime installed in this interpreter (the first family found).
+
+    `variant` selects a configuration of that runtime (wasmer: `ENGINE-COMPILER`); an adapter
+    that cannot honour it raises RuntimeUnavailable.
+    """
     tried = []
     for name in [family] if family else list(FAMILIES):
         version = installed_version(name)
         if version is None:
             tried.append(f"{name} is not installed")
             continue
-        return adapter_for(name, version)
+        return adapter_for(name, version, variant)
     raise RuntimeUnavailable("; ".join(tried))
 
 
-def adapter_for(family: str, version: str) -> Adapter:
+def adapter_for(family: str, version: str, variant: str = "") -> Adapter:
     wanted = parse_version(version)
     for fam, first, target in REGISTRY:
         if fam == family and wanted >= first:
             factory = _load(target)
-            return factory(version)
+            adapter = factory(version)
+            adapter.select_variant(variant)
+            return adapter
     raise RuntimeUnavailable(f"no adapter for {family} {version}")
 
 

@@ -36,6 +36,11 @@ class Adapter:
         self.version = version
         self.variant = ""
 
+    def select_variant(self, variant: str) -> None:
+        """Configure a variant of the runtime; a family without variants accepts only ""."""
+        if variant:
+            raise RuntimeUnavailable(f"{self.family} has no variant {variant!r}")
+
     def info(self) -> dict[str, Any]:
         return {
             "family": self.family,

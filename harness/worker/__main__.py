@@ -1,4 +1,4 @@
-"""Worker entry point: `python -m harness.worker [--memory-mb N] [--family F]`.
+"""Worker entry point: `python -m harness.worker [--memory-mb N] [--family F] [--variant V]`.
 
 Moves the protocol off fd 1, caps its own memory, imports the runtime, says `worker_ready`, then
 runs `run_segment` commands until `shutdown` or end of input.
@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="harness.worker")
     parser.add_argument("--memory-mb", type=int, default=0)
     parser.add_argument("--family", default=None)
+    parser.add_argument("--variant", default="", help="e.g. wasmer's engine-compiler")
     options = parser.parse_args(argv)
     events_fd = _move_protocol_off_stdout()
 
@@ -42,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from harness.adapters import detect
 
-        adapter = detect(options.family)
+        adapter = detect(options.family, options.variant)
     except Exception as exc:  # cannot import or use the runtime: a fact about this env
         channel.send(
             "worker_failed",
