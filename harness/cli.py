@@ -1,26 +1,22 @@
-"""The `wasm-compat` command line."""
+"""The `wasm-compat` command line: validate, run, runtimes, diff, baseline, merge."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import traceback
 from pathlib import Path
 from typing import Any
 
 import harness
-from harness import console
+from harness import baseline, console, diff, matrix, session
 from harness.errors import ExitCode, HarnessError, RuntimeSelectionError
-from harness.results import ResultsWriter, compat_document, now, write_compat
-from harness.runner import (
-    DEFAULT_MEMORY_MB,
-    DEFAULT_TIMEOUT_S,
-    Runtime,
-    probe,
-    run_case,
-    select,
-)
+from harness.merge import missing_upgrade_runs
+from harness.results import ResultsWriter, compat_document, now, read_results, write_compat
+from harness.runner import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, Runtime, probe, select
 from harness.suite import load_suite
+from harness.toxenvs import load_project, runtime_state
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,11 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = sub.add_parser("validate", help="check scenario files and build their fixtures")
     _add_suite_arguments(validate)
-    run = sub.add_parser("run", help="run scenarios and write results")
+
+    run = sub.add_parser("run", help="run scenarios on runtimes, diff them, write results")
     _add_suite_arguments(run)
-    run.add_argument(
-        "--out", type=Path, default=Path("reports"), help="output directory (default: reports/)"
-    )
+    _add_out(run)
     run.add_argument(
         "--timeout",
         type=float,
@@ -52,21 +47,79 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"memory cap of each segment process in MiB (default: {DEFAULT_MEMORY_MB})",
     )
     run.add_argument(
-        "-k",
-        dest="pattern",
-        metavar="PATTERN",
-        help="only scenarios whose id or a tag contains PATTERN",
+        "-k", dest="pattern", metavar="PATTERN", help="only scenarios whose id or a tag has PATTERN"
+    )
+    run.add_argument(
+        "--runtime",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a runtime pinned in tox.ini, by name, glob or version prefix "
+        "(wasmtime-33.0.0, 'wasmer-*', wasmtime-33), or `all` (repeatable)",
     )
     run.add_argument(
         "--python",
         action="append",
         default=[],
         metavar="INTERPRETER",
-        help="run on the runtime installed for this interpreter (repeatable; default: this one)",
+        help="run on the runtime installed for this interpreter (repeatable; "
+        "default without --runtime: this one)",
     )
+    _add_tox_ini(run)
+    run.add_argument(
+        "--reruns",
+        type=int,
+        default=session.DEFAULT_RERUNS,
+        help="times a run that differs from its neighbour is rerun before it is reported "
+        f"(default: {session.DEFAULT_RERUNS})",
+    )
+    run.add_argument(
+        "--cross-family", action="store_true", help="also run upgrade pairs across families"
+    )
+    _add_baseline(run)
     run.add_argument(
         "--keep-work", action="store_true", help="keep the work dirs of passing runs too"
     )
+
+    runtimes = sub.add_parser("runtimes", help="list the runtimes pinned in tox.ini")
+    _add_tox_ini(runtimes)
+
+    diff_cmd = sub.add_parser("diff", help="transitions between runtimes in saved results")
+    diff_cmd.add_argument(
+        "results",
+        nargs="*",
+        type=Path,
+        default=[Path("reports")],
+        metavar="RESULTS",
+        help="result dirs or compat.json files, joined (default: reports/)",
+    )
+    diff_cmd.add_argument("--all", action="store_true", help="list `same` transitions too")
+    _add_baseline(diff_cmd)
+
+    base = sub.add_parser("baseline", help="manage the accepted breaks")
+    base_sub = base.add_subparsers(dest="action", required=True)
+    accept = base_sub.add_parser("accept", help="accept every current break")
+    accept.add_argument(
+        "results",
+        nargs="?",
+        type=Path,
+        default=Path("reports"),
+        help="result dir or compat.json (default: reports/)",
+    )
+    _add_baseline(accept)
+
+    merge = sub.add_parser("merge", help="join shards' results into one result set and diff")
+    merge.add_argument("shards", nargs="+", type=Path, metavar="DIR", help="shard result dirs")
+    _add_out(merge)
+    merge.add_argument(
+        "--run-missing",
+        action="store_true",
+        help="run upgrade pairs whose runtimes sat in different shards (needs both here)",
+    )
+    _add_tox_ini(merge)
+    _add_baseline(merge)
+    merge.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, help=argparse.SUPPRESS)
+    merge.add_argument("--memory-mb", type=int, default=DEFAULT_MEMORY_MB, help=argparse.SUPPRESS)
     return parser
 
 
@@ -80,6 +133,27 @@ def _add_suite_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--fixtures", type=Path, help="fixture directory (default: the nearest wasm_fixtures/)"
+    )
+
+
+def _add_out(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--out", type=Path, default=Path("reports"), help="output directory (default: reports/)"
+    )
+
+
+def _add_tox_ini(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--tox-ini", type=Path, help="the tox.ini pinning the runtimes (default: the nearest one)"
+    )
+
+
+def _add_baseline(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=baseline.DEFAULT_PATH,
+        help=f"accepted breaks (default: {baseline.DEFAULT_PATH})",
     )
 
 
@@ -123,65 +197,198 @@ def cmd_run(options: argparse.Namespace) -> ExitCode:
     cases = select(suite.cases(), options.pattern)
     if not cases:
         raise HarnessError(f"no scenario matches -k {options.pattern!r}")
+    entries = baseline.load(options.baseline)
     out: Path = options.out
     started = now()
+    runtimes = _requested_runtimes(options, out)
     writer = ResultsWriter(out)
-    runtimes = _runtimes(options.python or [sys.executable], out)
-    usable = [r for r in runtimes if not r.unavailable]
     for runtime in runtimes:
         writer.runtime(runtime.to_json())
         if runtime.unavailable:
-            print(
-                f"wasm-compat: {runtime.name}: not usable: {runtime.unavailable}", file=sys.stderr
-            )
-    if not usable:
+            print(f"wasm-compat: {runtime.name}: {runtime.problem}", file=sys.stderr)
+    if not any(r.unavailable is None for r in runtimes):
         writer.close()
         raise RuntimeSelectionError(
-            "no usable runtime (install one, e.g. `pip install wasmtime`, or pass --python)"
+            "no usable runtime (install one, e.g. `pip install wasmtime`, provision tox envs "
+            "with `tox`, or pass --python)"
         )
+    planned = session.plan(cases, runtimes, options.cross_family)
+    limits = session.Limits(options.timeout, options.memory_mb, options.keep_work)
+    runtime_records = [r.to_json() for r in runtimes]
     runs: list[dict[str, Any]] = []
-    progress = console.Progress(len(cases) * len(usable))
+    progress = console.Progress(len(planned))
+
+    def record(run: dict[str, Any]) -> None:
+        writer.run(run)
+        runs.append(run)
+        progress.advance(run)
+
     try:
-        for runtime in usable:
-            for case in cases:
-                builder = suite.builders[case.scenario.path]
-                record = run_case(
-                    case,
-                    runtime,
-                    builder,
-                    out,
-                    options.timeout,
-                    options.memory_mb,
-                    options.keep_work,
-                )
-                writer.run(record)
-                runs.append(record)
-                progress.advance(record)
+        session.run_all(planned, suite, out, limits, record)
+        progress.finish()
+        rerun = session.rerun_changed(
+            runs, planned, runtime_records, suite, out, limits, options.reruns
+        )
+        if rerun:
+            print(
+                f"reran {rerun} run(s) {options.reruns} more time(s) to tell changes from flakiness"
+            )
     finally:
         progress.finish()
         writer.close()
-        document = compat_document([r.to_json() for r in runtimes], runs, started)
-        path = write_compat(out, document)
+        document = _finish(runtime_records, runs, started, entries, out)
+    return _report(document, options.baseline)
+
+
+def _requested_runtimes(options: argparse.Namespace, out: Path) -> list[Runtime]:
+    scratch = out / "work" / ".probe"
+    found = [probe(python, scratch) for python in options.python]
+    if options.runtime:
+        project = load_project(options.tox_ini)
+        patterns = (
+            [p for p in options.runtime if p != "all"] if "all" not in options.runtime else []
+        )
+        try:
+            specs = matrix.select(project.specs, patterns)
+        except ValueError as exc:
+            raise RuntimeSelectionError(f"{project.ini}: {exc}") from None
+        found += [runtime_state(project, spec, scratch) for spec in specs]
+    if not found:
+        found.append(probe(sys.executable, scratch))
+    return found
+
+
+def _finish(
+    runtimes: list[dict[str, Any]],
+    runs: list[dict[str, Any]],
+    started: str,
+    entries: list[dict[str, Any]],
+    out: Path,
+) -> dict[str, Any]:
+    transitions = diff.transitions(runs, runtimes)
+    verdict = baseline.judge(transitions, entries)
+    document = compat_document(runtimes, runs, started, transitions, verdict.to_json())
+    write_compat(out, document)
+    return document
+
+
+def _report(document: dict[str, Any], baseline_path: Path) -> ExitCode:
     print(console.table(document["runs"]))
+    changed = [t for t in document["transitions"] if t["kind"] != diff.SAME]
+    if changed:
+        print()
+        print(console.transitions_table(changed))
+    return _verdict(document, baseline_path)
+
+
+def _verdict(document: dict[str, Any], baseline_path: Path) -> ExitCode:
     summary = document["summary"]
+    verdict = document.get("verdict") or {}
+    kinds = summary.get("transitions", {})
+    new, stale = verdict.get("new_breaks", []), verdict.get("stale_entries", [])
     print(
-        f"\n{summary['passed']} passed, {summary['failed']} failed, {summary['unsupported']} "
-        f"unsupported of {summary['runs']} run(s); results in {path}"
+        f"\n{summary['runs']} run(s): {summary['passed']} passed, {summary['failed']} failed, "
+        f"{summary['unsupported']} unsupported, {summary.get('not_run', 0)} not run"
     )
-    if summary["harness_errors"]:
+    if document["transitions"]:
+        print(
+            "transitions: "
+            + ", ".join(f"{kinds.get(k, 0)} {k}" for k in diff.KINDS)
+            + f"; {len(new)} new break(s) against {baseline_path}"
+        )
+    for entry in stale:
+        print(
+            f"wasm-compat: {baseline_path}: accepted break no longer happens: "
+            f"{entry['scenario']} {entry['from']} → {entry['to']} (remove the entry)",
+            file=sys.stderr,
+        )
+    for runtime in document["runtimes"]:
+        if runtime.get("status") not in (None, "ok"):
+            state = "not usable" if runtime["status"] == "unavailable" else runtime["status"]
+            print(f"  {runtime['name']}: {state}: {runtime.get('reason')}")
+    if summary.get("harness_errors"):
         print(
             f"wasm-compat: {summary['harness_errors']} harness error(s); see compat.json",
             file=sys.stderr,
         )
+    if document["transitions"]:
+        return ExitCode.FAILURES if new or stale else ExitCode.OK
+    # nothing to compare (one runtime): the gate is the scenarios' own expectations
     return ExitCode.FAILURES if summary["failed"] else ExitCode.OK
 
 
-def _runtimes(pythons: list[str], out: Path) -> list[Runtime]:
-    found = []
-    for python in pythons:
-        runtime = probe(python, out / "work" / ".probe")
-        found.append(runtime)
-    return found
+def cmd_runtimes(options: argparse.Namespace) -> ExitCode:
+    project = load_project(options.tox_ini)
+    with tempfile.TemporaryDirectory(prefix="wasm-compat-probe-") as tmp:
+        states = [runtime_state(project, spec, Path(tmp)) for spec in project.specs]
+    print(console.runtimes_table([s.to_json() for s in states]))
+    provisioned = sum(1 for s in states if s.provisioned)
+    print(f"\n{len(states)} runtime(s) pinned in {project.ini}; {provisioned} provisioned")
+    return ExitCode.OK
 
 
-COMMANDS = {"validate": cmd_validate, "run": cmd_run}
+def _joined(paths: list[Path]) -> dict[str, Any]:
+    """Several result sets as one: runtimes by name, runs by (scenario, params, runtime)."""
+    runtimes: dict[str, dict[str, Any]] = {}
+    runs: dict[tuple[str, str, str], dict[str, Any]] = {}
+    started = ""
+    for path in paths:
+        document = read_results(path)
+        started = min(filter(None, [started, document.get("started", "")]), default="")
+        for runtime in document["runtimes"]:
+            if runtimes.get(runtime["name"], {}).get("status") != "ok":
+                runtimes[runtime["name"]] = runtime
+        for run in document["runs"]:
+            key = (run["scenario"], run.get("params_id") or "", diff.run_label(run))
+            if key not in runs or runs[key]["outcome"] == "not_run":
+                runs[key] = run
+    return {"runtimes": list(runtimes.values()), "runs": list(runs.values()), "started": started}
+
+
+def cmd_diff(options: argparse.Namespace) -> ExitCode:
+    joined = _joined(options.results)
+    transitions = diff.transitions(joined["runs"], joined["runtimes"])
+    verdict = baseline.judge(transitions, baseline.load(options.baseline))
+    shown = transitions if options.all else [t for t in transitions if t["kind"] != diff.SAME]
+    if shown:
+        print(console.transitions_table(shown))
+    document = compat_document(
+        joined["runtimes"], joined["runs"], joined["started"], transitions, verdict.to_json()
+    )
+    return _verdict(document, options.baseline)
+
+
+def cmd_baseline(options: argparse.Namespace) -> ExitCode:
+    document = read_results(options.results)
+    transitions = document.get("transitions") or diff.transitions(
+        document["runs"], document["runtimes"]
+    )
+    existing = baseline.load(options.baseline)
+    entries = baseline.accept(transitions, existing)
+    baseline.save(options.baseline, entries)
+    todo = sum(1 for e in entries if not e.get("reason"))
+    print(
+        f"{options.baseline}: {len(entries)} accepted break(s)"
+        + (f"; {todo} without a reason yet: fill them in" if todo else "")
+    )
+    return ExitCode.OK
+
+
+def cmd_merge(options: argparse.Namespace) -> ExitCode:
+    joined = _joined(options.shards)
+    runs = joined["runs"] + missing_upgrade_runs(joined, options)
+    document = _finish(
+        joined["runtimes"], runs, joined["started"], baseline.load(options.baseline), options.out
+    )
+    print(f"merged {len(options.shards)} shard(s) into {options.out / 'compat.json'}")
+    return _report(document, options.baseline)
+
+
+COMMANDS = {
+    "validate": cmd_validate,
+    "run": cmd_run,
+    "runtimes": cmd_runtimes,
+    "diff": cmd_diff,
+    "baseline": cmd_baseline,
+    "merge": cmd_merge,
+}

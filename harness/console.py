@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from collections.abc import Sequence
 from typing import Any, TextIO
 
+from harness.diff import run_label
 from harness.worker.outcome import describe
 
 SYMBOLS = {
@@ -34,7 +36,7 @@ class Progress:
             return
         width = max(10, min(40, shutil.get_terminal_size().columns - 60))
         filled = int(width * self.done / self.total)
-        label = f"{record['case']} on {record['runtime']}"[:40]
+        label = f"{record['case']} on {run_label(record)}"[:40]
         self.stream.write(
             f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} {label:<40}"
         )
@@ -46,24 +48,65 @@ class Progress:
             self.stream.flush()
 
 
+STATUS = {"pass": "PASS", "unsupported": "UNSUP", "not_run": "SKIP", "fail": "FAIL"}
+
+
 def table(runs: list[dict[str, Any]]) -> str:
     rows = [("status", "scenario", "runtime", "outcome", "detail")]
     for run in runs:
         rows.append(
             (
-                {"pass": "PASS", "unsupported": "UNSUP"}.get(run["status"], "FAIL"),
+                STATUS.get(run["status"], "FAIL"),
                 run["case"],
-                run["runtime"],
+                run_label(run),
                 f"{SYMBOLS.get(run['outcome'], '?')} {run['outcome']}",
                 _detail(run),
             )
         )
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    return _columns(rows)
+
+
+def _columns(rows: Sequence[tuple[str, ...]]) -> str:
+    """Left-aligned columns; the last one runs free."""
+    last = len(rows[0]) - 1
+    widths = [max(len(r[i]) for r in rows) for i in range(last)]
     lines = []
     for row in rows:
-        cells = [row[i].ljust(widths[i]) for i in range(4)]
-        lines.append("  ".join([*cells, row[4]]).rstrip())
+        cells = [row[i].ljust(widths[i]) for i in range(last)]
+        lines.append("  ".join([*cells, row[last]]).rstrip())
     return "\n".join(lines)
+
+
+def _side(summary: dict[str, Any]) -> str:
+    detail = summary.get("trap_code") or summary.get("signal") or summary.get("message") or ""
+    if summary.get("exit_code") is not None and not detail:
+        detail = f"exit {summary['exit_code']}"
+    text = f"{summary.get('outcome')}" + (f" ({detail})" if detail else "")
+    return " ".join(text.split())[:70]
+
+
+def transitions_table(transitions: list[dict[str, Any]]) -> str:
+    rows = [("kind", "scenario", "from → to", "before → after")]
+    for t in transitions:
+        arrow = "⇒" if t["upgrade"] else "→"
+        rows.append(
+            (
+                t["kind"].upper() + (" (upgrade)" if t["upgrade"] else ""),
+                f"{t['scenario']}[{t['params']}]" if t["params"] else t["scenario"],
+                f"{t['from']} {arrow} {t['to']}",
+                f"{_side(t['before'])} → {_side(t['after'])}",
+            )
+        )
+    return _columns(rows)
+
+
+def runtimes_table(runtimes: list[dict[str, Any]]) -> str:
+    rows = [("runtime", "state", "interpreter", "installed", "reason")]
+    for r in runtimes:
+        installed = f"{r.get('family')} {r.get('version')}" if r.get("python") else "-"
+        python = f"{r.get('python') or '?'} {r.get('interpreter') or ''}"
+        rows.append((r["name"], r["status"], python, installed, r.get("reason") or ""))
+    return _columns(rows)
 
 
 def _detail(run: dict[str, Any]) -> str:

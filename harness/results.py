@@ -53,28 +53,54 @@ def now() -> str:
 
 
 def compat_document(
-    runtimes: list[dict[str, Any]], runs: list[dict[str, Any]], started: str
+    runtimes: list[dict[str, Any]],
+    runs: list[dict[str, Any]],
+    started: str,
+    transitions: list[dict[str, Any]] | None = None,
+    verdict: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """The whole result set; runs in a canonical order (scenario, parameters, plain before
+    upgrade, runtime order), whatever order they finished in."""
     order = {r["name"]: i for i, r in enumerate(runtimes)}
-    ordered = sorted(
-        runs, key=lambda r: (r["path"], r["params_id"], order.get(r["runtime"], 1 << 30))
-    )
-    return {
+
+    def position(run: dict[str, Any]) -> tuple[Any, ...]:
+        names = [run["runtime"]] if "runtime" in run else [run["from"], run["to"]]
+        return (
+            run["path"],
+            run["params_id"],
+            len(names),
+            [order.get(n, 1 << 30) for n in names],
+            names,
+        )
+
+    ordered = sorted(runs, key=position)
+    document: dict[str, Any] = {
         "format": FORMAT,
         "harness": harness.__version__,
         "started": started,
         "finished": now(),
         "runtimes": runtimes,
         "runs": ordered,
-        "summary": summarize(ordered),
+        "transitions": transitions or [],
+        "summary": summarize(ordered, transitions or []),
     }
+    if verdict is not None:
+        document["verdict"] = verdict
+    return document
 
 
-def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
+def summarize(
+    runs: list[dict[str, Any]], transitions: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     by_outcome: dict[str, int] = {}
     for run in runs:
         by_outcome[run["outcome"]] = by_outcome.get(run["outcome"], 0) + 1
+    by_kind: dict[str, int] = {}
+    for t in transitions or []:
+        by_kind[t["kind"]] = by_kind.get(t["kind"], 0) + 1
     return {
+        "transitions": dict(sorted(by_kind.items())),
+        "not_run": sum(1 for r in runs if r["status"] == "not_run"),
         "runs": len(runs),
         "passed": sum(1 for r in runs if r["status"] == "pass"),
         "failed": sum(1 for r in runs if r["status"] == "fail"),
@@ -106,3 +132,50 @@ def read_compat(path: Path) -> dict[str, Any]:
             "re-run `wasm-compat run` or upgrade wasm-compat"
         )
     return document
+
+
+def read_results(path: Path) -> dict[str, Any]:
+    """A result set from a directory or file: compat.json, or else the runs that results.jsonl
+    recorded before the run was cut short."""
+    if path.is_dir():
+        compat, jsonl = path / "compat.json", path / "results.jsonl"
+        if compat.exists():
+            return read_compat(compat)
+        if jsonl.exists():
+            return read_jsonl(jsonl)
+        raise ResultsError(f"{path}: no compat.json or results.jsonl in this directory")
+    if path.suffix == ".jsonl":
+        return read_jsonl(path)
+    return read_compat(path)
+
+
+def read_jsonl(path: Path) -> dict[str, Any]:
+    runtimes: list[dict[str, Any]] = []
+    runs: list[dict[str, Any]] = []
+    started = ""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ResultsError(f"{path}: cannot read results ({exc.strerror})") from None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            if number == len(lines):  # the last line was being written when the run died
+                break
+            raise ResultsError(f"{path}:{number}: not a JSON record") from None
+        kind = record.pop("kind", None)
+        if kind == "header":
+            if record.get("format") != FORMAT:
+                raise ResultsError(
+                    f"{path}:{number}: results format {record.get('format')!r}, this "
+                    f"wasm-compat reads format {FORMAT}; re-run `wasm-compat run`"
+                )
+            started = record.get("started", "")
+        elif kind == "runtime":
+            runtimes.append(record)
+        elif kind == "run":
+            runs.append(record)
+    return {"format": FORMAT, "started": started, "runtimes": runtimes, "runs": runs}

@@ -32,33 +32,56 @@ class Runtime:
     adapter: str | None = None
     python_version: str | None = None
     unavailable: str | None = None
+    provisioned: bool = True
+    pinned: str | None = None  # the version tox.ini pins, when it came from there
+
+    @property
+    def status(self) -> str:
+        if not self.provisioned:
+            return "not provisioned"
+        return "unavailable" if self.unavailable else "ok"
+
+    @property
+    def problem(self) -> str | None:
+        """`not provisioned: why` or `not usable: why`, as every output shows it."""
+        if self.unavailable is None:
+            return None
+        return f"{'not provisioned' if not self.provisioned else 'not usable'}: {self.unavailable}"
 
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "family": self.family,
             "version": self.version,
+            "pinned": self.pinned,
             "variant": self.variant,
             "adapter": self.adapter,
             "interpreter": self.python,
             "python": self.python_version,
-            "status": "unavailable" if self.unavailable else "ok",
+            "status": self.status,
             "reason": self.unavailable,
         }
 
 
-def probe(python: str, scratch: Path, name: str | None = None) -> Runtime:
+def probe(
+    python: str,
+    scratch: Path,
+    name: str | None = None,
+    family: str | None = None,
+    variant: str = "",
+) -> Runtime:
     """Ask a worker on this interpreter which runtime it has, without running any step."""
     scratch.mkdir(parents=True, exist_ok=True)
+    label = name or Path(python).name
     try:
-        seg = run_segment(python, [], 0, scratch, {}, timeout=120, memory_mb=0)
-    except OSError as exc:
-        return Runtime(
-            name or Path(python).name, python, unavailable=f"cannot start {python}: {exc}"
+        seg = run_segment(
+            python, [], 0, scratch, {}, timeout=120, memory_mb=0, family=family, variant=variant
         )
+    except OSError as exc:
+        return Runtime(label, python, unavailable=f"cannot start {python}: {exc}")
     if seg.runtime is None:
-        reason = seg.unavailable or f"worker did not start (exit {seg.returncode})"
-        return Runtime(name or "unknown", python, unavailable=reason)
+        reason = seg.unavailable or seg.harness_error or f"worker exited {seg.returncode}"
+        return Runtime(label, python, family=family, variant=variant, unavailable=reason)
     info = seg.runtime
     label = f"{info['family']}-{info['version']}" + (
         f"-{info['variant']}" if info["variant"] else ""
@@ -86,9 +109,9 @@ def select(cases: Iterable[Case], pattern: str | None) -> list[Case]:
     ]
 
 
-def workdir_for(out: Path, case: Case, runtime: Runtime) -> Path:
+def workdir_for(out: Path, case: Case, label: str) -> Path:
     safe = re.sub(r"[^A-Za-z0-9_.=,-]+", "_", case.id)[:120]
-    return out / "work" / runtime.name / safe
+    return out / "work" / re.sub(r"[^A-Za-z0-9_.-]+", "__", label) / safe
 
 
 def run_case(
@@ -99,8 +122,16 @@ def run_case(
     timeout: float,
     memory_mb: int,
     keep_work: bool = False,
+    consumer: Runtime | None = None,
 ) -> dict[str, Any]:
-    workdir = workdir_for(out, case, runtime)
+    """Run a case's segments in fresh processes sharing one work dir.
+
+    With a `consumer`, this is an upgrade run: the segments before the first restart run on
+    `runtime` (the producer), the rest on the consumer, as an application does across an upgrade.
+    """
+    upgrade = consumer is not None
+    label = f"{runtime.name}→{consumer.name}" if consumer is not None else runtime.name
+    workdir = workdir_for(out, case, label)
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
     fixtures = {name: str(builder.build(name)) for name in sorted(case.fixtures)}
@@ -114,22 +145,20 @@ def run_case(
         if stop_reason is not None:
             results += [not_run(s, stop_reason) for s in payload]
             continue
+        on = consumer if consumer is not None and index > 0 else runtime
         seg: SegmentRun = run_segment(
-            runtime.python,
-            payload,
-            index,
-            workdir,
-            fixtures,
-            limit,
-            memory_mb,
-            runtime.family,
-            runtime.variant,
+            on.python, payload, index, workdir, fixtures, limit, memory_mb, on.family, on.variant
         )
         segments.append(
-            {"index": index, "returncode": seg.returncode, "duration_s": seg.duration_s}
+            {
+                "index": index,
+                "runtime": on.name,
+                "returncode": seg.returncode,
+                "duration_s": seg.duration_s,
+            }
         )
         if seg.unavailable:
-            stop_reason = f"runtime unavailable: {seg.unavailable}"
+            stop_reason = f"runtime {on.name} unavailable: {seg.unavailable}"
         done = {r["index"] for r in seg.results}
         results += seg.results
         if not seg.completed and stop_reason is None:
@@ -145,6 +174,25 @@ def run_case(
     status = run_status(results)
     if status != "fail" and not keep_work:
         shutil.rmtree(workdir, ignore_errors=True)
+    record = _identity(case, runtime, consumer) if upgrade else _identity(case, runtime)
+    record.update(
+        outcome=run_outcome(results),
+        status=status,
+        reason=stop_reason,
+        steps=results,
+        segments=segments,
+        duration_s=round(time.monotonic() - started, 6),
+        workdir=str(workdir) if status == "fail" or keep_work else None,
+    )
+    return record
+
+
+def _identity(case: Case, runtime: Runtime, consumer: Runtime | None = None) -> dict[str, Any]:
+    where: dict[str, Any] = (
+        {"from": runtime.name, "to": consumer.name}
+        if consumer is not None
+        else {"runtime": runtime.name}
+    )
     return {
         "scenario": case.scenario.name,
         "path": case.scenario.path,
@@ -152,15 +200,26 @@ def run_case(
         "params": case.params,
         "params_id": case.params_id,
         "case": case.id,
-        "runtime": runtime.name,
-        "outcome": run_outcome(results),
-        "status": status,
-        "reason": stop_reason,
-        "steps": results,
-        "segments": segments,
-        "duration_s": round(time.monotonic() - started, 6),
-        "workdir": str(workdir) if status == "fail" or keep_work else None,
+        **where,
     }
+
+
+def placeholder(
+    case: Case, runtime: Runtime, reason: str, consumer: Runtime | None = None
+) -> dict[str, Any]:
+    """A requested run that could not happen: it still appears, with the reason."""
+    record = _identity(case, runtime, consumer)
+    steps = [not_run(s.to_json(), reason) for segment in case.segments for s in segment]
+    record.update(
+        outcome=NOT_RUN,
+        status=NOT_RUN,
+        reason=reason,
+        steps=steps,
+        segments=[],
+        duration_s=0.0,
+        workdir=None,
+    )
+    return record
 
 
 def run_status(steps: list[dict[str, Any]]) -> str:

@@ -71,6 +71,7 @@ class Scenario:
     data: dict[str, Any] = field(repr=False)
     lines: Lines = field(repr=False)
     text: str = field(repr=False, default="")
+    upgrade: bool = False  # run across every (producer, consumer) pair; see `upgrade` in the schema
 
     @property
     def param_sets(self) -> list[dict[str, Any]]:
@@ -120,11 +121,17 @@ def parse_scenario(
         tags=tuple(data.get("tags") or ()),
         timeout=data.get("timeout"),
         data=data,
+        upgrade=bool(data.get("upgrade")),
         lines=lines,
         text=text,
     )
     for params in scenario.param_sets:
-        resolve(scenario, params)
+        case = resolve(scenario, params)
+        if scenario.upgrade and len(case.segments) < 2:
+            raise _Errors(scenario, params)(
+                ("upgrade",),
+                "an upgrade scenario needs a `restart` step between producer and consumer",
+            )
     return scenario
 
 

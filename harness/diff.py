@@ -1,0 +1,196 @@
+"""The outcome diff: how a run's outcome changes from one runtime to the next. Pure.
+
+Runs of one scenario and parameter set are chained per runtime line (a family; for wasmer one
+engine lineage and compiler) in version order, and each adjacent pair is classified:
+
+    break   ok→error, ok→crash, error→crash, anything→timeout
+    fix     the reverse of a break
+    drift   same class, different signature (step, error kind/type, trap code, exit code,
+            signal, normalized message, returned values); or a step one side cannot express
+    flaky   either side changed when rerun
+    same    identical signatures
+
+An upgrade run (produce on A, restart, consume on B) is compared with its control A→A: before
+the upgrade the application saw A→A, after it sees A→B.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from harness.matrix import RuntimeSpec, parse_runtime_name, version_key
+
+BREAK, FIX, DRIFT, FLAKY, SAME = "break", "fix", "drift", "flaky", "same"
+KINDS = (BREAK, FIX, DRIFT, FLAKY, SAME)
+
+# How bad an outcome class is, for the break/fix rule; unsupported and not_run are off the scale.
+_SEVERITY = {"ok": 0, "error": 1, "crash": 2, "timeout": 3}
+
+Run = dict[str, Any]
+Transition = dict[str, Any]
+
+
+def signature(run: Run) -> dict[str, Any]:
+    """What must stay the same for two runs to count as the same behaviour."""
+    steps = run.get("steps") or []
+    decisive = next((s for s in steps if s.get("outcome") not in ("ok", "not_run")), None)
+    values = [
+        [s["index"], s.get("values")]
+        for s in steps
+        if s.get("op") == "call" and s.get("outcome") == "ok"
+    ]
+    sig: dict[str, Any] = {"outcome": run.get("outcome"), "values": values}
+    if decisive is not None:
+        sig.update(
+            step=decisive.get("index"),
+            op=decisive.get("op"),
+            error_kind=decisive.get("error_kind"),
+            error_type=decisive.get("error_type"),
+            trap_code=decisive.get("trap_code"),
+            exit_code=decisive.get("exit_code"),
+            signal=decisive.get("signal"),
+            message=decisive.get("normalized_message"),
+        )
+    return sig
+
+
+def classify(before: dict[str, Any], after: dict[str, Any]) -> str:
+    """The transition kind between two signatures (no reruns considered)."""
+    a, b = before.get("outcome"), after.get("outcome")
+    if a in _SEVERITY and b in _SEVERITY and a != b:
+        if b == "timeout" or (a != "timeout" and _SEVERITY[b] > _SEVERITY[a]):
+            return BREAK
+        return FIX
+    return SAME if before == after else DRIFT
+
+
+def summary_of(sig: dict[str, Any]) -> dict[str, Any]:
+    """before/after as a transition shows them: the class and what explains it."""
+    keep = ("outcome", "step", "op", "error_kind", "trap_code", "exit_code", "signal", "message")
+    return {k: sig[k] for k in keep if sig.get(k) is not None}
+
+
+def runtime_specs(runtimes: Iterable[dict[str, Any]]) -> dict[str, RuntimeSpec]:
+    """Specs by runtime name; a runtime named outside the convention (a bare interpreter run)
+    is described by its reported family and version."""
+    specs: dict[str, RuntimeSpec] = {}
+    for r in runtimes:
+        try:
+            specs[r["name"]] = parse_runtime_name(r["name"])
+        except ValueError:
+            if r.get("family") and r.get("version"):
+                specs[r["name"]] = RuntimeSpec(
+                    r["name"], r["family"], r["version"], r.get("variant") or ""
+                )
+    return specs
+
+
+def _key(run: Run) -> tuple[str, str]:
+    return (run["scenario"], run.get("params_id") or "")
+
+
+def transitions(runs: Sequence[Run], runtimes: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every adjacent-release transition and every upgrade transition, in a canonical order
+    (independent of the order the runs finished in)."""
+    specs = runtime_specs(runtimes)
+    found = _release_transitions(runs, specs) + _upgrade_transitions(runs, specs)
+    return sorted(found, key=lambda t: _transition_order(t, specs))
+
+
+def _release_transitions(runs: Sequence[Run], specs: dict[str, RuntimeSpec]) -> list[Transition]:
+    chains: dict[tuple[str, str, str], list[tuple[RuntimeSpec, Run]]] = {}
+    for run in runs:
+        spec = specs.get(_single_runtime(run) or "")
+        if spec is None or run.get("outcome") == "not_run":
+            continue
+        chains.setdefault((*_key(run), spec.line), []).append((spec, run))
+    found = []
+    for (_, _, line), chain in chains.items():
+        chain.sort(key=lambda item: item[0].sort_key)
+        for (spec_a, run_a), (spec_b, run_b) in zip(chain, chain[1:]):
+            found.append(_transition(run_a, run_b, spec_a, spec_b, line, upgrade=False))
+    return found
+
+
+def _single_runtime(run: Run) -> str | None:
+    """The runtime of a run on one runtime; an upgrade control A→A counts as a run on A."""
+    if "runtime" in run:
+        return str(run["runtime"])
+    return str(run["from"]) if run.get("from") == run.get("to") else None
+
+
+def _upgrade_transitions(runs: Sequence[Run], specs: dict[str, RuntimeSpec]) -> list[Transition]:
+    controls = {(*_key(r), r["from"]): r for r in runs if "from" in r and r["from"] == r.get("to")}
+    found = []
+    for run in runs:
+        if "from" not in run or run["from"] == run["to"] or run.get("outcome") == "not_run":
+            continue
+        control = controls.get((*_key(run), run["from"]))
+        spec_a, spec_b = specs.get(run["from"]), specs.get(run["to"])
+        if control is None or spec_a is None or spec_b is None:
+            continue
+        if control.get("outcome") == "not_run":
+            continue
+        line = spec_a.line if spec_a.line == spec_b.line else f"{spec_a.line}→{spec_b.line}"
+        found.append(_transition(control, run, spec_a, spec_b, line, upgrade=True))
+    return found
+
+
+def _transition(
+    run_a: Run, run_b: Run, spec_a: RuntimeSpec, spec_b: RuntimeSpec, line: str, upgrade: bool
+) -> dict[str, Any]:
+    before, after = signature(run_a), signature(run_b)
+    kind = FLAKY if run_a.get("flaky") or run_b.get("flaky") else classify(before, after)
+    return {
+        "scenario": run_a["scenario"],
+        "params": run_a.get("params_id") or "",
+        "family": spec_a.family if spec_a.family == spec_b.family else "cross-family",
+        "line": line,
+        "upgrade": upgrade,
+        "from": spec_a.name,
+        "to": spec_b.name,
+        "kind": kind,
+        "before": summary_of(before),
+        "after": summary_of(after),
+    }
+
+
+def _transition_order(t: dict[str, Any], specs: dict[str, RuntimeSpec]) -> tuple[Any, ...]:
+    def where(name: str) -> tuple[Any, ...]:
+        spec = specs.get(name)
+        return spec.sort_key if spec else (99, version_key("0"), name)
+
+    return (t["scenario"], t["params"], t["upgrade"], t["line"], where(t["from"]), where(t["to"]))
+
+
+def needs_rerun(transition_list: Iterable[dict[str, Any]]) -> set[tuple[str, str, str]]:
+    """(scenario, params, run label) of every run on either side of a non-same transition."""
+    wanted: set[tuple[str, str, str]] = set()
+    for t in transition_list:
+        if t["kind"] == SAME:
+            continue
+        if t["upgrade"]:
+            wanted.add((t["scenario"], t["params"], f"{t['from']}→{t['from']}"))
+            wanted.add((t["scenario"], t["params"], f"{t['from']}→{t['to']}"))
+        else:
+            wanted.add((t["scenario"], t["params"], t["from"]))
+            wanted.add((t["scenario"], t["params"], t["to"]))
+    return wanted
+
+
+def run_label(run: Run) -> str:
+    """The runtime a run ran on, or `A→B` for an upgrade run."""
+    return f"{run['from']}→{run['to']}" if "from" in run else str(run.get("runtime"))
+
+
+def is_flaky(original: Run, reruns: Iterable[Run]) -> bool:
+    first = signature(original)
+    return any(signature(r) != first for r in reruns)
+
+
+def count(transition_list: Iterable[dict[str, Any]]) -> dict[str, int]:
+    totals = dict.fromkeys(KINDS, 0)
+    for t in transition_list:
+        totals[t["kind"]] += 1
+    return totals

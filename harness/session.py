@@ -1,0 +1,130 @@
+"""A matrix run: every case on every runtime, every upgrade pair, reruns of what changed.
+
+Results are appended to results.jsonl as each run ends; the caller writes compat.json in a
+`finally`. Runtimes that are not provisioned or not usable still get one record per case, with
+the reason, so every requested cell shows up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness import diff
+from harness.matrix import parse_runtime_name
+from harness.runner import Runtime, placeholder, run_case
+from harness.scenario import Case
+from harness.suite import Suite
+
+DEFAULT_RERUNS = 2
+
+
+@dataclass(frozen=True)
+class Limits:
+    timeout: float
+    memory_mb: int
+    keep_work: bool = False
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One requested run: a case on a runtime, or an upgrade run from one runtime to another."""
+
+    case: Case
+    runtime: Runtime
+    consumer: Runtime | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.runtime.name}→{self.consumer.name}" if self.consumer else self.runtime.name
+
+    @property
+    def blocked(self) -> str | None:
+        for r in (self.runtime, self.consumer):
+            if r is not None and r.unavailable:
+                return f"{r.name} {r.problem}"
+        return None
+
+
+def family_of(runtime: Runtime) -> str | None:
+    try:
+        return parse_runtime_name(runtime.name).family
+    except ValueError:
+        return runtime.family
+
+
+def plan(
+    cases: Sequence[Case], runtimes: Sequence[Runtime], cross_family: bool = False
+) -> list[Planned]:
+    """Plain cases on each runtime; upgrade cases on every ordered pair of one family (A == A is
+    the control), across families only on request. Order: runtime by runtime, then the pairs."""
+    plain = [c for c in cases if not c.scenario.upgrade]
+    upgrades = [c for c in cases if c.scenario.upgrade]
+    planned = [Planned(c, r) for r in runtimes for c in plain]
+    for a in runtimes:
+        for b in runtimes:
+            if cross_family or family_of(a) == family_of(b):
+                planned += [Planned(c, a, b) for c in upgrades]
+    return planned
+
+
+Report = Callable[[dict[str, Any]], None]
+
+
+def execute(
+    planned: Planned, suite: Suite, out: Path, limits: Limits, reason: str | None = None
+) -> dict[str, Any]:
+    blocked = reason or planned.blocked
+    if blocked:
+        return placeholder(planned.case, planned.runtime, blocked, planned.consumer)
+    return run_case(
+        planned.case,
+        planned.runtime,
+        suite.builders[planned.case.scenario.path],
+        out,
+        limits.timeout,
+        limits.memory_mb,
+        limits.keep_work,
+        consumer=planned.consumer,
+    )
+
+
+def run_all(
+    planned: Sequence[Planned], suite: Suite, out: Path, limits: Limits, report: Report
+) -> list[dict[str, Any]]:
+    runs = []
+    for item in planned:
+        record = execute(item, suite, out, limits)
+        report(record)
+        runs.append(record)
+    return runs
+
+
+def rerun_changed(
+    runs: list[dict[str, Any]],
+    planned: Sequence[Planned],
+    runtimes: Sequence[dict[str, Any]],
+    suite: Suite,
+    out: Path,
+    limits: Limits,
+    times: int,
+) -> int:
+    """Rerun, `times` more each in fresh processes, every run on either side of a transition
+    that is not `same`; a run whose signature changes is marked flaky. Returns runs rerun."""
+    if times <= 0:
+        return 0
+    wanted = diff.needs_rerun(diff.transitions(runs, runtimes))
+    by_key = {(p.case.scenario.name, p.case.params_id, p.label): p for p in planned}
+    rerun = 0
+    for record in runs:
+        key = (record["scenario"], record.get("params_id") or "", diff.run_label(record))
+        item = by_key.get(key)
+        if key not in wanted or item is None or record["outcome"] == "not_run":
+            continue
+        again = [execute(item, suite, out, limits) for _ in range(times)]
+        record["reruns"] = [diff.summary_of(diff.signature(r)) for r in again]
+        record["flaky"] = diff.is_flaky(record, again)
+        rerun += 1
+    return rerun
