@@ -174,14 +174,3 @@ def select(specs: Sequence[RuntimeSpec], patterns: Sequence[str]) -> list[Runtim
             known = ", ".join(s.name for s in specs) or "none"
             raise ValueError(f"no runtime in tox.ini matches {pattern!r} (known: {known})")
     return [s for s in specs if any(matches(s, p) for p in patterns)]
-
-
-def upgrade_pairs(
-    specs: Sequence[RuntimeSpec], cross_family: bool = False
-) -> list[tuple[RuntimeSpec, RuntimeSpec]]:
-    """Every ordered (producer, consumer) pair within a family, A == A included as the control;
-    across families only on request."""
-    ordered_specs = ordered(specs)
-    return [
-        (a, b) for a in ordered_specs for b in ordered_specs if cross_family or a.family == b.family
-    ]

@@ -113,6 +113,7 @@ def summarize(
 
 
 def write_compat(out: Path, document: dict[str, Any]) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
     path = out / "compat.json"
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(document, indent=1, sort_keys=True, default=str) + "\n")

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from harness.interpreters import default_prefix, stable_path
+
 ROOT = Path(__file__).resolve().parent.parent
 WORKER_DIRS = ("harness/worker", "harness/adapters")
 CANDIDATES = (
     os.environ.get("WASM_COMPAT_PYTHON39", ""),
-    "/opt/python3.9-bullseye/usr/bin/python3.9",
-    str(Path.home() / ".cache/wasm-compat/python3.9/usr/bin/python3.9"),
+    str(stable_path(default_prefix(dict(os.environ)))),  # `python -m harness.interpreters install`
     "/root/.pyenv/versions/3.9.18/bin/python3.9",
 )
 
@@ -50,7 +51,7 @@ def python39() -> str:
     for candidate in CANDIDATES:
         if candidate and Path(candidate).is_file():
             return candidate
-    pytest.skip("no CPython 3.9 found (run scripts/provision-python39.sh)")
+    pytest.skip("no CPython 3.9 found (run `python -m harness.interpreters install`)")
 
 
 @pytest.mark.integration

@@ -1,0 +1,93 @@
+"""The baseline: which breaks are new, which accepted ones no longer happen, and its file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness import baseline, diff
+from harness.baseline import BaselineError
+
+GOLDEN = Path(__file__).parent / "golden" / "matrix_small.json"
+
+
+def transitions() -> list[dict[str, Any]]:
+    doc = json.loads(GOLDEN.read_text())
+    return diff.transitions(doc["runs"], doc["runtimes"])
+
+
+def test_without_a_baseline_every_break_is_new() -> None:
+    verdict = baseline.judge(transitions(), [])
+    assert len(verdict.new) == 4
+    assert verdict.accepted == [] and verdict.stale == []
+
+
+def test_accepting_makes_them_old_and_keeps_reasons(tmp_path: Path) -> None:
+    path = tmp_path / "compat-baseline.yaml"
+    entries = baseline.accept(transitions(), [])
+    entries[0]["reason"] = "wasmtime refuses foreign artifacts by design"
+    baseline.save(path, entries)
+    loaded = baseline.load(path)
+    assert loaded == entries
+    assert "Fill in each `reason`" in path.read_text()
+    verdict = baseline.judge(transitions(), loaded)
+    assert verdict.new == [] and len(verdict.accepted) == 4
+    again = baseline.accept(transitions(), loaded)
+    assert again[0]["reason"] == "wasmtime refuses foreign artifacts by design"
+
+
+def test_an_accepted_interval_covers_a_release_pinned_inside_it() -> None:
+    trap = next(t for t in transitions() if t["scenario"] == "traps" and t["kind"] == "break")
+    wide = baseline.entry_for(trap) | {"from": "wasmtime-0.20.0", "to": "wasmtime-99.0.0"}
+    assert baseline.covers(wide, trap)
+    narrow = baseline.entry_for(trap) | {"from": "wasmtime-30.0.0"}
+    assert not baseline.covers(narrow, trap)
+    other_class = baseline.entry_for(trap) | {"after": "crash"}
+    assert not baseline.covers(other_class, trap)
+
+
+def test_an_accepted_break_that_no_longer_happens_is_stale() -> None:
+    gone = {
+        "scenario": "traps",
+        "params": "",
+        "line": "wasmtime",
+        "upgrade": False,
+        "from": "wasmtime-0.20.0",
+        "to": "wasmtime-0.30.0",
+        "after": "crash",
+        "reason": "",
+    }
+    not_here = gone | {"scenario": "never_ran"}
+    verdict = baseline.judge(transitions(), [gone, not_here])
+    assert verdict.stale == [gone]
+    assert verdict.unchecked == [not_here]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("format: 1\naccepted:\n  - scenario: x\n", "x.yaml:3: entry lacks line, from, to, after"),
+        ("format: 2\n", "x.yaml:1: expected a mapping with `format: 1`"),
+        ("format: 1\naccepted: [\n", "x.yaml:3:"),
+        (
+            "format: 1\naccepted:\n- {scenario: a, line: w, from: a, to: b, after: ok, why: x}\n",
+            "x.yaml:3: unknown key(s) why",
+        ),
+    ],
+)
+def test_a_bad_baseline_file_is_one_line_with_where(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "x.yaml"
+    path.write_text(text)
+    with pytest.raises(BaselineError) as caught:
+        baseline.load(path)
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_missing_baseline_is_empty(tmp_path: Path) -> None:
+    assert baseline.load(tmp_path / "none.yaml") == []
