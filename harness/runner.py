@@ -171,6 +171,7 @@ def run_case(
         results += [not_run(s, stop_reason or "") for s in payload if s["index"] not in done]
     for r in results:
         r["normalized_message"] = normalize(r.get("message"))
+        r["message"] = truncate(r.get("message"))
     status = run_status(results)
     if status != "fail" and not keep_work:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -220,6 +221,15 @@ def placeholder(
         workdir=None,
     )
     return record
+
+
+MAX_MESSAGE = 8000  # old releases put megabytes of backtrace into a stack-overflow message
+
+
+def truncate(message: str | None, limit: int = MAX_MESSAGE) -> str | None:
+    if message is None or len(message) <= limit:
+        return message
+    return f"{message[:limit]}… [{len(message) - limit} more characters cut]"
 
 
 def run_status(steps: list[dict[str, Any]]) -> str:

@@ -20,3 +20,12 @@ def test_backtraces_are_dropped_but_the_cause_stays() -> None:
         "unknown import: `host::f` Caused by: x"
     )
     assert normalize(None) is None
+
+
+def test_huge_messages_are_cut_with_a_marker() -> None:
+    from harness.runner import truncate
+
+    assert truncate("short") == "short"
+    cut = truncate("x" * 10_000, limit=100)
+    assert cut is not None and cut.startswith("x" * 100)
+    assert cut.endswith("… [9900 more characters cut]")
