@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import traceback
@@ -75,6 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--cross-family", action="store_true", help="also run upgrade pairs across families"
+    )
+    run.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="runs at a time (default: the number of cores); results do not depend on it",
     )
     _add_baseline(run)
     run.add_argument(
@@ -224,10 +232,10 @@ def cmd_run(options: argparse.Namespace) -> ExitCode:
         progress.advance(run)
 
     try:
-        session.run_all(planned, suite, out, limits, record)
+        session.run_all(planned, suite, out, limits, record, options.jobs)
         progress.finish()
         rerun = session.rerun_changed(
-            runs, planned, runtime_records, suite, out, limits, options.reruns
+            runs, planned, runtime_records, suite, out, limits, options.reruns, options.jobs
         )
         if rerun:
             print(

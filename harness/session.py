@@ -7,10 +7,12 @@ the reason, so every requested cell shows up.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from harness import diff
 from harness.matrix import parse_runtime_name
@@ -92,14 +94,39 @@ def execute(
 
 
 def run_all(
-    planned: Sequence[Planned], suite: Suite, out: Path, limits: Limits, report: Report
+    planned: Sequence[Planned],
+    suite: Suite,
+    out: Path,
+    limits: Limits,
+    report: Report,
+    jobs: int = 1,
 ) -> list[dict[str, Any]]:
-    runs = []
-    for item in planned:
+    """Run everything planned, `jobs` at a time (each run is a chain of worker processes, so
+    threads only wait); `report` is called, serialized, as each run ends."""
+    lock = threading.Lock()
+    runs: list[dict[str, Any]] = []
+
+    def one(item: Planned) -> None:
         record = execute(item, suite, out, limits)
-        report(record)
-        runs.append(record)
+        with lock:
+            report(record)
+            runs.append(record)
+
+    _each(one, planned, jobs)
     return runs
+
+
+T = TypeVar("T")
+
+
+def _each(work: Callable[[T], None], items: Sequence[T], jobs: int) -> None:
+    if jobs <= 1:
+        for item in items:
+            work(item)
+        return
+    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="wasm-compat") as pool:
+        for future in [pool.submit(work, item) for item in items]:
+            future.result()  # re-raise a harness bug here, not silently
 
 
 def rerun_changed(
@@ -110,6 +137,7 @@ def rerun_changed(
     out: Path,
     limits: Limits,
     times: int,
+    jobs: int = 1,
 ) -> int:
     """Rerun, `times` more each in fresh processes, every run on either side of a transition
     that is not `same`; a run whose signature changes is marked flaky. Returns runs rerun."""
@@ -117,14 +145,18 @@ def rerun_changed(
         return 0
     wanted = diff.needs_rerun(diff.transitions(runs, runtimes))
     by_key = {(p.case.scenario.name, p.case.params_id, p.label): p for p in planned}
-    rerun = 0
+    chosen: list[tuple[Planned, dict[str, Any]]] = []
     for record in runs:
         key = (record["scenario"], record.get("params_id") or "", diff.run_label(record))
         item = by_key.get(key)
-        if key not in wanted or item is None or record["outcome"] == "not_run":
-            continue
-        again = [execute(item, suite, out, limits) for _ in range(times)]
-        record["reruns"] = [diff.summary_of(diff.signature(r)) for r in again]
-        record["flaky"] = diff.is_flaky(record, again)
-        rerun += 1
-    return rerun
+        if key in wanted and item is not None and record["outcome"] != "not_run":
+            chosen.append((item, record))
+
+    def again(pair: tuple[Planned, dict[str, Any]]) -> None:
+        item, record = pair
+        reruns = [execute(item, suite, out, limits) for _ in range(times)]
+        record["reruns"] = [diff.summary_of(diff.signature(r)) for r in reruns]
+        record["flaky"] = diff.is_flaky(record, reruns)
+
+    _each(again, chosen, jobs)
+    return len(chosen)

@@ -119,6 +119,10 @@ def runtime_state(project: ToxProject, spec: RuntimeSpec, scratch: Path) -> Runt
         return base
     found = probe(str(python), scratch, spec.name, spec.family, spec.variant)
     found.family, found.variant = spec.family, spec.variant
+    if found.unavailable and "is not installed" in found.unavailable:
+        found.unavailable += (
+            f" (installing {' '.join(spec.requirements)} failed? `tox -e {spec.name}`)"
+        )
     if found.unavailable is None and found.version != spec.version:
         found.unavailable = (
             f"tox env has {spec.family} {found.version}, tox.ini pins {spec.version} "
