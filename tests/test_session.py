@@ -97,3 +97,28 @@ def test_upgrade_pairs_split_across_shards_are_found() -> None:
     }
     missing = [(a, b) for _, a, b in merge.missing_pairs(joined)]
     assert missing == [("wasmtime-1.0.0", "wasmtime-2.0.0"), ("wasmtime-2.0.0", "wasmtime-1.0.0")]
+
+
+def test_jobs_do_not_change_what_is_recorded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import random
+    import time
+
+    suite = load_suite([SCENARIOS / "compile_call_close.yaml", SCENARIOS / "traps.yaml"])
+    planned = session.plan(suite.cases(), runtimes("wasmtime-1.0.0", "wasmtime-2.0.0"))
+
+    def fake_execute(item: session.Planned, *_: object) -> dict[str, object]:
+        time.sleep(random.random() / 200)  # finish in a different order each time
+        return {"scenario": item.case.scenario.name, "label": item.label, "id": item.case.id}
+
+    monkeypatch.setattr(session, "execute", fake_execute)
+
+    def collected(jobs: int) -> list[object]:
+        seen: list[dict[str, object]] = []
+        runs = session.run_all(
+            planned, suite, Path("/unused"), session.Limits(1, 1), seen.append, jobs
+        )
+        assert runs == seen  # reported once each, in the order recorded
+        return sorted((r["id"], r["label"]) for r in runs)  # type: ignore[type-var]
+
+    assert collected(1) == collected(4)
+    assert len(collected(4)) == len(planned)
