@@ -13,8 +13,12 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\n?\s*wasm backtrace:.*", re.S), ""),
     (re.compile(r"\n?\s*note: using the `WASMTIME_BACKTRACE_DETAILS`.*", re.S), ""),
     (re.compile(r"\n?\s*Stack backtrace:.*", re.S), ""),
+    # wasmer's trap frames, one `    at FUNC (<module>[N]:0xOFFSET)` line each, and our count of
+    # the frames a long trace had beyond those kept
+    (re.compile(r"(?:\n[ \t]+(?:at |\.\.\. \d+ more frame)[^\n]*)+"), ""),
     (re.compile(r"0x[0-9a-fA-F]+"), "0x<addr>"),
-    (re.compile(r"(?<![\w.])(?:/[\w.@+-]+){2,}/?"), "<path>"),
+    # `=` and `,` appear in work dir names (`traps[code=x,export=y]` runs in `traps_code=x,...`)
+    (re.compile(r"(?<![\w.])(?:/[\w.@+=,-]+){2,}/?"), "<path>"),
     (re.compile(r"\b(?:tmp|wasm-compat-)[\w-]{4,}\b"), "<tmp>"),
     (re.compile(r"\b\d+(?:\.\d+)?\s?(?:ns|µs|us|ms|s)\b"), "<duration>"),
     (re.compile(r"\bv?\d+\.\d+\.\d+(?:[-+][\w.]+)?\b"), "<version>"),

@@ -15,6 +15,7 @@ from harness.adapters.base import Adapter, RuntimeUnavailable, parse_version
 REGISTRY: list[tuple[str, tuple[int, ...], str]] = [
     ("wasmtime", (0, 28), "harness.adapters.wasmtime_v30:WasmtimeV30"),
     ("wasmtime", (0, 20), "harness.adapters.wasmtime_v20:WasmtimeV20"),
+    ("wasmer", (1, 0), "harness.adapters.wasmer_v1:WasmerV1"),
 ]
 
 FAMILIES = ("wasmtime", "wasmer")

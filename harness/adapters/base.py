@@ -27,6 +27,32 @@ def parse_version(text: str) -> tuple[int, ...]:
 
 Value = dict[str, Any]  # {"type": "i32"|"i64"|"f32"|"f64"|None, "value": number or "nan"/"inf"}
 
+# Trap messages of runtimes (or releases) that give no trap code, mapped to the names wasmtime's
+# TrapCode uses, so that trap codes compare across releases and families.
+TRAP_MESSAGES = (
+    (r"integer divide by zero|division by zero", "integer_division_by_zero"),
+    (r"integer overflow", "integer_overflow"),
+    (r"invalid conversion to integer|bad conversion", "bad_conversion_to_integer"),
+    (r"unreachable", "unreachable"),
+    (r"out of bounds memory access|memory out of bounds", "memory_out_of_bounds"),
+    (r"call stack exhausted|stack overflow", "stack_overflow"),
+    (r"all fuel consumed|out of fuel", "out_of_fuel"),
+    (r"uninitialized element|indirect call to null|null reference", "indirect_call_to_null"),
+    (r"indirect call type mismatch|bad signature", "bad_signature"),
+    (r"undefined element|table out of bounds", "table_out_of_bounds"),
+    (r"interrupt", "interrupt"),
+    (r"misaligned", "heap_misaligned"),
+)
+
+
+def trap_code_from_message(message: str) -> str | None:
+    """The trap code a trap message names, or None when it names none we know."""
+    text = message.lower()
+    for pattern, name in TRAP_MESSAGES:
+        if re.search(pattern, text):
+            return name
+    return None
+
 
 class Adapter:
     family = ""

@@ -8,24 +8,9 @@ from typing import Any
 
 import wasmtime
 
-from harness.adapters.base import Unsupported, Value, typed
+from harness.adapters.base import Unsupported, Value, trap_code_from_message, typed
 from harness.worker.hostlib import HostFunc, HostTrap
 
-# Messages of releases without Trap.trap_code, mapped to the names TrapCode uses later.
-TRAP_MESSAGES = (
-    (r"integer divide by zero|division by zero", "integer_division_by_zero"),
-    (r"integer overflow", "integer_overflow"),
-    (r"invalid conversion to integer|bad conversion", "bad_conversion_to_integer"),
-    (r"unreachable", "unreachable"),
-    (r"out of bounds memory access|memory out of bounds", "memory_out_of_bounds"),
-    (r"call stack exhausted|stack overflow", "stack_overflow"),
-    (r"all fuel consumed|out of fuel", "out_of_fuel"),
-    (r"uninitialized element|indirect call to null|null reference", "indirect_call_to_null"),
-    (r"indirect call type mismatch|bad signature", "bad_signature"),
-    (r"undefined element|table out of bounds", "table_out_of_bounds"),
-    (r"interrupt", "interrupt"),
-    (r"misaligned", "heap_misaligned"),
-)
 _EXIT_MESSAGE = re.compile(r"[Ee]xited with i32 exit status (-?\d+)")
 
 VALTYPES = {"i32": "i32", "i64": "i64", "f32": "f32", "f64": "f64"}
@@ -141,8 +126,4 @@ def trap_code(exc: BaseException, message: str) -> str | None:
         return str(name or code).lower()
     if "host function 'trap' was called" in message:
         return "host"
-    first = message.lower()
-    for pattern, name in TRAP_MESSAGES:
-        if re.search(pattern, first):
-            return name
-    return None
+    return trap_code_from_message(message)
