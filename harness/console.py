@@ -114,6 +114,8 @@ def _detail(run: dict[str, Any]) -> str:
 
 
 def _explain(run: dict[str, Any]) -> str:
+    if run["status"] == "not_run":
+        return str(run.get("reason") or "not run")
     failed = next((s for s in run["steps"] if s.get("met") is False), None)
     if failed is not None:
         where = (

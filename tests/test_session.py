@@ -122,3 +122,15 @@ def test_jobs_do_not_change_what_is_recorded(monkeypatch: pytest.MonkeyPatch) ->
 
     assert collected(1) == collected(4)
     assert len(collected(4)) == len(planned)
+
+
+def test_a_run_that_never_happened_shows_why_in_the_table() -> None:
+    from harness import console
+
+    suite = load_suite([SCENARIOS / "compile_call_close.yaml"])
+    rt = Runtime("wasmer-1.1.0-dylib-llvm", "/x", unavailable="no CPython 3.9", provisioned=False)
+    (planned,) = session.plan(suite.cases(), [rt])
+    record = session.execute(planned, suite, Path("/nonexistent"), session.Limits(1, 1))
+    row = console.table([record]).splitlines()[1]
+    assert row.startswith("SKIP")
+    assert "wasmer-1.1.0-dylib-llvm not provisioned: no CPython 3.9" in row
