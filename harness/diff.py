@@ -31,16 +31,18 @@ Run = dict[str, Any]
 Transition = dict[str, Any]
 
 
-def signature(run: Run) -> dict[str, Any]:
-    """What must stay the same for two runs to count as the same behaviour."""
-    steps = run.get("steps") or []
+def signature(run: Run, only: set[int] | None = None) -> dict[str, Any]:
+    """What must stay the same for two runs to count as the same behaviour; `only` limits it to
+    some steps."""
+    steps = [s for s in run.get("steps") or [] if only is None or s.get("index") in only]
     decisive = next((s for s in steps if s.get("outcome") not in ("ok", "not_run")), None)
     values = [
         [s["index"], s.get("values")]
         for s in steps
         if s.get("op") == "call" and s.get("outcome") == "ok"
     ]
-    sig: dict[str, Any] = {"outcome": run.get("outcome"), "values": values}
+    outcome = decisive.get("outcome") if decisive is not None else "ok"
+    sig: dict[str, Any] = {"outcome": outcome, "values": values}
     if decisive is not None:
         sig.update(
             step=decisive.get("index"),
@@ -140,7 +142,10 @@ def _upgrade_transitions(runs: Sequence[Run], specs: dict[str, RuntimeSpec]) -> 
 def _transition(
     run_a: Run, run_b: Run, spec_a: RuntimeSpec, spec_b: RuntimeSpec, line: str, upgrade: bool
 ) -> dict[str, Any]:
-    before, after = signature(run_a), signature(run_b)
+    # Compare the steps both runs got to: a run stopped early by a missed expectation (say, a
+    # wrong value) is not "ok" just because its later steps never ran.
+    both = _ran(run_a) & _ran(run_b) | {-1}  # -1: the process died after its last step
+    before, after = signature(run_a, both), signature(run_b, both)
     kind = FLAKY if run_a.get("flaky") or run_b.get("flaky") else classify(before, after)
     return {
         "scenario": run_a["scenario"],
@@ -154,6 +159,10 @@ def _transition(
         "before": summary_of(before),
         "after": summary_of(after),
     }
+
+
+def _ran(run: Run) -> set[int]:
+    return {s["index"] for s in run.get("steps") or [] if s.get("outcome") != "not_run"}
 
 
 def _transition_order(t: dict[str, Any], specs: dict[str, RuntimeSpec]) -> tuple[Any, ...]:

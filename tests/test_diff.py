@@ -139,3 +139,39 @@ def test_wasmer_engines_continue_their_line_across_the_rename() -> None:
     assert [(t["from"], t["to"]) for t in found] == [
         ("wasmer-1.0.0-jit-llvm", "wasmer-1.1.0-universal-llvm")
     ]
+
+
+def test_only_the_steps_both_runs_reached_are_compared() -> None:
+    def step(i: int, outcome: str, values: int | None = None, **kw: object) -> dict[str, Any]:
+        got = [{"type": "i32", "value": values}] if values is not None else None
+        return {"index": i, "op": "call", "outcome": outcome, "values": got, **kw}
+
+    runtimes = [
+        {"name": "wasmer-1.0.0-jit-singlepass"},
+        {"name": "wasmer-1.1.0-universal-singlepass"},
+    ]
+    # 1.0 returns a wrong value, misses the expectation and stops; 1.1 goes on to an expected trap
+    old = [step(0, "ok", 0), step(1, "not_run")]
+    new = [step(0, "ok", 15), step(1, "error", error_kind="trap", trap_code="host")]
+    runs = [
+        {
+            "scenario": "s",
+            "params_id": "",
+            "runtime": runtimes[0]["name"],
+            "outcome": "ok",
+            "steps": old,
+        },
+        {
+            "scenario": "s",
+            "params_id": "",
+            "runtime": runtimes[1]["name"],
+            "outcome": "error",
+            "steps": new,
+        },
+    ]
+    (t,) = diff.transitions(runs, runtimes)
+    assert t["kind"] == "drift"  # the values changed; nothing broke
+    crashed = [*new, {"index": -1, "op": "teardown", "outcome": "crash", "signal": "SIGSEGV"}]
+    runs[1]["steps"] = crashed
+    (t,) = diff.transitions(runs, runtimes)
+    assert t["kind"] == "break" and t["after"]["signal"] == "SIGSEGV"
