@@ -61,7 +61,7 @@ def release_env(version: str) -> str:
 def matrix(tmp_path_factory: pytest.TempPathFactory) -> dict:
     pythons = [release_env(v) for v in RELEASES]
     out = tmp_path_factory.mktemp("matrix")
-    args = [sys.executable, "-m", "harness", "run", "--out", str(out)]
+    args = [sys.executable, "-m", "harness", "run", "--out", str(out), "--reruns", "0"]
     for python in pythons:
         args += ["--python", python]
     root = Path(__file__).resolve().parent.parent
