@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import harness
-from harness import baseline, console, diff, matrix, session
+from harness import baseline, console, diff, matrix, report, session
 from harness.errors import ExitCode, HarnessError, RuntimeSelectionError
 from harness.merge import missing_upgrade_runs
 from harness.results import ResultsWriter, compat_document, now, read_results, write_compat
@@ -115,6 +115,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="result dir or compat.json (default: reports/)",
     )
     _add_baseline(accept)
+
+    render = sub.add_parser(
+        "report", help="write compat.html, junit.xml and summary.md from saved results"
+    )
+    render.add_argument(
+        "results",
+        nargs="+",
+        type=Path,
+        metavar="RESULTS",
+        help="result dirs or compat.json files, joined",
+    )
+    _add_out(render)
+    _add_baseline(render)
 
     merge = sub.add_parser("merge", help="join shards' results into one result set and diff")
     merge.add_argument("shards", nargs="+", type=Path, metavar="DIR", help="shard result dirs")
@@ -276,7 +289,10 @@ def _finish(
     transitions = diff.transitions(runs, runtimes)
     verdict = baseline.judge(transitions, entries)
     document = compat_document(runtimes, runs, started, transitions, verdict.to_json())
+    document["scenario_texts"] = report.scenario_texts(runs)
     write_compat(out, document)
+    for path in [out / "compat.json", *report.write(document, out)]:
+        print(f"wrote {path}")
     return document
 
 
@@ -382,6 +398,18 @@ def cmd_baseline(options: argparse.Namespace) -> ExitCode:
     return ExitCode.OK
 
 
+def cmd_report(options: argparse.Namespace) -> ExitCode:
+    joined = _joined(options.results)
+    document = _finish(
+        joined["runtimes"],
+        joined["runs"],
+        joined["started"],
+        baseline.load(options.baseline),
+        options.out,
+    )
+    return _verdict(document, options.baseline)
+
+
 def cmd_merge(options: argparse.Namespace) -> ExitCode:
     joined = _joined(options.shards)
     runs = joined["runs"] + missing_upgrade_runs(joined, options)
@@ -399,4 +427,5 @@ COMMANDS = {
     "diff": cmd_diff,
     "baseline": cmd_baseline,
     "merge": cmd_merge,
+    "report": cmd_report,
 }

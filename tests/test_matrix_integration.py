@@ -97,6 +97,10 @@ def test_a_matrix_run_finds_real_transitions(project: Path) -> None:
     changed = [r for r in doc["runs"] if r.get("reruns")]
     assert changed and all(len(r["reruns"]) == 2 and r["flaky"] is False for r in changed)
     assert "BREAK (upgrade)" in proc.stdout
+    # the reports people and CI read, from this real run
+    assert "upgrade_serialized_imports" in (out / "summary.md").read_text()
+    assert (out / "junit.xml").read_bytes().startswith(b"<?xml")
+    assert "wasmtime-0.20.0" in (out / "compat.html").read_text()
 
     # diff re-reads the saved results and agrees
     again = cli(project, "diff", str(out))

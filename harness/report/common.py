@@ -1,0 +1,69 @@
+"""What every renderer says the same way: outcome words, a transition's sides, the command that
+reproduces a transition, and text made safe for formats that cannot hold any character."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from typing import Any
+
+# XML 1.0 allows tab, newline, carriage return and most of the BMP and beyond, nothing else.
+_XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def visible(text: str) -> str:
+    """Characters XML cannot hold (control characters, lone surrogates) as visible `\\xNN`."""
+    return _XML_ILLEGAL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def side(summary: dict[str, Any], width: int = 90) -> str:
+    """`crash (SIGABRT)`, `error (out_of_fuel)`, `error (message…)`: one side of a transition."""
+    detail = summary.get("trap_code") or summary.get("signal") or ""
+    if not detail and summary.get("exit_code") is not None:
+        detail = f"exit {summary['exit_code']}"
+    detail = detail or summary.get("message") or ""
+    text = " ".join(f"{summary.get('outcome')}{f' ({detail})' if detail else ''}".split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def scenario_paths(document: dict[str, Any]) -> dict[str, str]:
+    return {r["scenario"]: r["path"] for r in document.get("runs", [])}
+
+
+def case_id(transition: dict[str, Any]) -> str:
+    params = transition.get("params")
+    return f"{transition['scenario']}[{params}]" if params else str(transition["scenario"])
+
+
+def reproduce(transition: dict[str, Any], paths: dict[str, str]) -> str:
+    """The command that runs both sides of a transition again (an upgrade scenario pairs them)."""
+    parts = ["wasm-compat", "run", paths.get(transition["scenario"], "scenarios/")]
+    if transition.get("params"):
+        parts += ["-k", case_id(transition)]
+    for name in dict.fromkeys([transition["from"], transition["to"]]):
+        parts += ["--runtime", name]
+    return shlex.join(parts)
+
+
+def breaks(document: dict[str, Any]) -> list[tuple[dict[str, Any], bool]]:
+    """Every break with whether it is new against the baseline, new ones first."""
+    verdict = document.get("verdict") or {}
+    new = verdict.get("new_breaks", [])
+    found = [(t, t in new) for t in document.get("transitions", []) if t["kind"] == "break"]
+    return sorted(found, key=lambda item: not item[1])
+
+
+def headline(document: dict[str, Any]) -> str:
+    verdict = document.get("verdict") or {}
+    kinds = document.get("summary", {}).get("transitions", {})
+    new = len(verdict.get("new_breaks", []))
+    stale = len(verdict.get("stale_entries", []))
+    parts = [
+        f"{kinds.get('break', 0)} break(s), {new} new",
+        f"{kinds.get('fix', 0)} fix(es)",
+        f"{kinds.get('drift', 0)} drift",
+        f"{kinds.get('flaky', 0)} flaky",
+    ]
+    if stale:
+        parts.append(f"{stale} accepted break(s) no longer happen")
+    return "; ".join(parts)

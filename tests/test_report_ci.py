@@ -1,0 +1,126 @@
+"""junit.xml and summary.md from golden results: valid, complete, inert."""
+
+from __future__ import annotations
+
+import copy
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+import xmlschema
+
+from harness.report import junit, markdown
+from harness.report.common import visible
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = ROOT / "tests" / "golden" / "report" / "compat.json"
+XSD = ROOT / "harness" / "report" / "junit.xsd"
+
+
+@pytest.fixture
+def document() -> dict[str, Any]:
+    return json.loads(GOLDEN.read_text())
+
+
+def hostile(document: dict[str, Any]) -> dict[str, Any]:
+    """A runtime message carrying markup, control characters and a lone surrogate."""
+    doc = copy.deepcopy(document)
+    run = next(r for r in doc["runs"] if r["status"] == "fail")
+    step = next(s for s in run["steps"] if s.get("met") is False)
+    step["why"] = "got <script>alert(1)</script> | pipe \x1b[31m\x00 \udcff"
+    step["stderr_tail"] = "]]> <b>bold</b> \x07"
+    brk = next(t for t in doc["transitions"] if t["kind"] == "break")
+    brk["after"]["message"] = "<img src=x onerror=alert(1)> | a\nb"
+    brk["after"].pop("signal", None)
+    return doc
+
+
+def test_junit_validates_against_the_schema(document: dict[str, Any]) -> None:
+    xml = junit.render(hostile(document))
+    xmlschema.XMLSchema(XSD).validate(xml.decode("utf-8"))
+
+
+def test_junit_has_a_testcase_per_run_and_per_break(document: dict[str, Any]) -> None:
+    root = ET.fromstring(junit.render(document))
+    runs = [c for s in root if s.get("name") != "breaks" for c in s]
+    assert len(runs) == len(document["runs"])
+    breaks = next(s for s in root if s.get("name") == "breaks")
+    kinds = [t for t in document["transitions"] if t["kind"] == "break"]
+    assert len(breaks) == len(kinds)
+    assert int(root.get("failures") or 0) == document["summary"]["failed"] + len(kinds)
+    assert int(root.get("skipped") or 0) == (
+        document["summary"]["unsupported"] + document["summary"]["not_run"]
+    )
+    failure = breaks[0].find("failure")
+    assert failure is not None and "reproduce: wasm-compat run" in (failure.text or "")
+
+
+def test_junit_makes_illegal_characters_visible(document: dict[str, Any]) -> None:
+    text = junit.render(hostile(document)).decode("utf-8")
+    assert "\\x1b[31m\\x00 \\udcff" not in text  # the surrogate is made visible too
+    assert "\\x1b" in text and "\\x00" in text and "\\xdcff" in text
+    assert "<script>" not in text and "&lt;script&gt;" in text
+    assert visible("a\x0bb\tc") == "a\\x0bb\tc"
+
+
+def test_summary_is_a_verdict_a_table_and_commands(document: dict[str, Any]) -> None:
+    text = markdown.render(document)
+    assert text.startswith("## wasm-compat: ❌ 9 new break(s)")
+    rows = [line for line in text.splitlines() if line.startswith("| 🆕 new")]
+    assert len(rows) == 9
+    assert "wasm-compat run scenarios/deserialize_truncated.yaml" in text
+    assert "`wasmer-1.1.0-universal-llvm`: unavailable" in text
+
+
+def test_summary_cells_are_inert(document: dict[str, Any]) -> None:
+    text = markdown.render(hostile(document))
+    table = [line for line in text.splitlines() if line.startswith("| 🆕")]
+    assert all(line.count(" | ") == 3 for line in table)  # no pipe from a message splits a row
+    assert "<img" not in text and "&lt;img src=x onerror=alert(1)&gt; \\| a b" in text
+
+
+def test_summary_fits_a_pull_request_comment(document: dict[str, Any]) -> None:
+    doc = copy.deepcopy(document)
+    brk = next(t for t in doc["transitions"] if t["kind"] == "break")
+    doc["transitions"] += [brk | {"to": f"wasmtime-{i}.0.0"} for i in range(5000)]
+    doc["verdict"]["new_breaks"] = [t for t in doc["transitions"] if t["kind"] == "break"]
+    text = markdown.render(doc)
+    assert len(text) < 65_536
+    assert "more in compat.html" in text
+
+
+def test_a_clean_run_says_so(document: dict[str, Any]) -> None:
+    doc = copy.deepcopy(document)
+    doc["verdict"]["new_breaks"] = []
+    assert markdown.render(doc).startswith("## wasm-compat: ✅ no new break")
+
+
+def test_report_re_renders_saved_results(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "harness",
+            "report",
+            str(GOLDEN),
+            "--out",
+            str(tmp_path),
+            "--baseline",
+            str(tmp_path / "none.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stderr  # the golden run has new breaks
+    for name in ("compat.json", "compat.html", "junit.xml", "summary.md"):
+        assert (tmp_path / name).stat().st_size > 0
+    again = json.loads((tmp_path / "compat.json").read_text())
+    assert again["transitions"] == json.loads(GOLDEN.read_text())["transitions"]
+    assert "scenarios/deserialize_truncated.yaml" in again["scenario_texts"]
