@@ -14,6 +14,7 @@ import harness
 from harness import baseline, console, diff, matrix, report, session
 from harness.errors import ExitCode, HarnessError, RuntimeSelectionError
 from harness.merge import missing_upgrade_runs
+from harness.report import findings
 from harness.results import ResultsWriter, compat_document, now, read_results, write_compat
 from harness.runner import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, Runtime, probe, select
 from harness.suite import load_suite
@@ -128,6 +129,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_out(render)
     _add_baseline(render)
+    render.add_argument(
+        "--findings",
+        nargs="?",
+        type=Path,
+        const=Path("docs/findings.md"),
+        metavar="FILE",
+        help="also write every break, fix, drift and flaky transition as Markdown "
+        "(default FILE: docs/findings.md)",
+    )
 
     merge = sub.add_parser("merge", help="join shards' results into one result set and diff")
     merge.add_argument("shards", nargs="+", type=Path, metavar="DIR", help="shard result dirs")
@@ -407,6 +417,10 @@ def cmd_report(options: argparse.Namespace) -> ExitCode:
         baseline.load(options.baseline),
         options.out,
     )
+    if options.findings:
+        options.findings.parent.mkdir(parents=True, exist_ok=True)
+        options.findings.write_text(findings.render(document), encoding="utf-8")
+        print(f"wrote {options.findings}")
     return _verdict(document, options.baseline)
 
 

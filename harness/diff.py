@@ -158,6 +158,7 @@ def _transition(
         "kind": kind,
         "before": summary_of(before),
         "after": summary_of(after),
+        "changed": sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k)),
     }
 
 

@@ -122,5 +122,22 @@ def test_report_re_renders_saved_results(tmp_path: Path) -> None:
     for name in ("compat.json", "compat.html", "junit.xml", "summary.md"):
         assert (tmp_path / name).stat().st_size > 0
     again = json.loads((tmp_path / "compat.json").read_text())
-    assert again["transitions"] == json.loads(GOLDEN.read_text())["transitions"]
+    recomputed = [{k: v for k, v in t.items() if k != "changed"} for t in again["transitions"]]
+    assert recomputed == json.loads(GOLDEN.read_text())["transitions"]
     assert "scenarios/deserialize_truncated.yaml" in again["scenario_texts"]
+
+
+def test_findings_list_every_change_with_its_evidence(document: dict[str, Any]) -> None:
+    from harness import diff
+    from harness.report import findings
+
+    document["transitions"] = diff.transitions(document["runs"], document["runtimes"])
+    text = findings.render(document)
+    assert "## Breaks between releases (1)" in text
+    row = next(line for line in text.splitlines() if line.startswith("| deserialize_truncated"))
+    assert "wasmer-1.0.0-jit-cranelift → wasmer-1.1.0-universal-cranelift" in row
+    assert "crash (SIGSEGV)" in row and "outcome" in row  # what changed, and the evidence
+    assert "## Fixes between releases (3)" in text
+    assert "fuel_exhaustion" in text and "crash (SIGABRT)" in text
+    assert "## Upgrade transitions" in text
+    assert "Not tested: `wasmer-1.1.0-universal-llvm`" in text
