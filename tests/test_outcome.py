@@ -66,3 +66,10 @@ def test_results_compare_by_type() -> None:
         [{"type": None, "value": 3}],
     )
     assert not met and why == "expected results [3], got [4]"
+
+
+def test_any_is_an_observation_that_always_holds() -> None:
+    from harness.worker.outcome import check
+
+    for outcome in ("ok", "error", "crash", "timeout", "unsupported"):
+        assert check({"kind": "any"}, {"outcome": outcome, "message": "m"}) == (True, "")
