@@ -40,6 +40,7 @@ class SegmentRun:
     unavailable: str | None = None  # the runtime cannot be imported or used in this env
     harness_error: str | None = None  # the worker itself failed: a bug in wasm-compat
     completed: bool = False
+    stopped: str | None = None  # an observation ended other than ok; later segments do not run
     returncode: int | None = None
     duration_s: float = 0.0
 
@@ -172,6 +173,7 @@ def run_segment(
                     in_flight = None
                 elif name == "segment_finished":
                     out.completed = bool(message["completed"])
+                    out.stopped = message.get("stopped")
     finally:
         selector.close()
         if timed_out:
@@ -278,8 +280,11 @@ def _tail(stream: Any) -> str:
     return "\n".join(lines)
 
 
-def not_run(step: dict[str, Any], reason: str) -> dict[str, Any]:
+def not_run(step: dict[str, Any], reason: str, intended: bool = False) -> dict[str, Any]:
+    """A step that never ran; `intended` when an observation stopped the run (it still passes)."""
     result = new_result(step)
     result["outcome"] = NOT_RUN
     result["why"] = reason
+    if intended:
+        result["met"] = True
     return result

@@ -140,10 +140,11 @@ def run_case(
     segments: list[dict[str, Any]] = []
     started = time.monotonic()
     stop_reason: str | None = None
+    observed = False  # stopped by an observation: the steps not run are as intended
     for index, steps in enumerate(case.segments):
         payload = [s.to_json() for s in steps]
         if stop_reason is not None:
-            results += [not_run(s, stop_reason) for s in payload]
+            results += [not_run(s, stop_reason, observed) for s in payload]
             continue
         on = consumer if consumer is not None and index > 0 else runtime
         seg: SegmentRun = run_segment(
@@ -159,6 +160,8 @@ def run_case(
         )
         if seg.unavailable:
             stop_reason = f"runtime {on.name} unavailable: {seg.unavailable}"
+        elif seg.stopped:
+            stop_reason, observed = seg.stopped, True
         done = {r["index"] for r in seg.results}
         results += seg.results
         if not seg.completed and stop_reason is None:

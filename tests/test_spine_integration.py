@@ -138,3 +138,25 @@ def test_missing_runtime_is_reported_not_crashed(tmp_path: Path, project_root: P
     assert proc.returncode == 2
     assert "not usable: RuntimeUnavailable: wasmtime is not installed" in proc.stderr
     assert "no usable runtime" in proc.stderr
+
+
+def test_an_observation_that_fails_ends_the_run_as_intended(
+    tmp_path: Path, scenario_dir: Path, project_root: Path
+) -> None:
+    (scenario_dir / "observe.yaml").write_text(
+        "steps:\n"
+        "  - compile: {fixture: feature_exceptions_legacy, expect: any}\n"
+        "  - instantiate\n"
+        "  - restart\n"
+        "  - compile: add\n"
+    )
+    out = tmp_path / "o"
+    proc = run_cli("run", str(scenario_dir), "--out", str(out), cwd=project_root)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (run,) = json.loads((out / "compat.json").read_text())["runs"]
+    assert run["status"] == "pass"
+    first, *rest = run["steps"]
+    assert first["outcome"] == "error" and first["met"] is True  # wasmtime 50 refuses legacy EH
+    assert [(s["outcome"], s["met"]) for s in rest] == [("not_run", True), ("not_run", True)]
+    assert all("was an observation that ended error" in s["why"] for s in rest)
+    assert len(run["segments"]) == 1  # the segment after the restart never started

@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         python=platform.python_version(),
         pid=os.getpid(),
     )
-    from harness.worker.segment import Segment, run
+    from harness.worker.segment import Segment, Stopped, run
 
     while True:
         command = channel.receive()
@@ -67,9 +67,12 @@ def main(argv: list[str] | None = None) -> int:
         if command["name"] == "run_segment":
             seg = command["segment"]
             channel.send("segment_started", index=seg["index"], pid=os.getpid())
+            stopped = None
             try:
                 segment = Segment(adapter, seg["workdir"], seg["fixtures"])
                 completed = run(segment, seg["steps"], channel.send)
+            except Stopped as exc:
+                completed, stopped = True, str(exc)
             except Exception as exc:  # a bug in the worker itself, not in the runtime
                 channel.send(
                     "worker_failed",
@@ -78,7 +81,9 @@ def main(argv: list[str] | None = None) -> int:
                     harness_error=True,
                 )
                 return 3
-            channel.send("segment_finished", index=seg["index"], completed=completed)
+            channel.send(
+                "segment_finished", index=seg["index"], completed=completed, stopped=stopped
+            )
 
 
 if __name__ == "__main__":

@@ -236,9 +236,16 @@ def _classify(adapter: Adapter, exc: BaseException) -> dict[str, Any]:
         }
 
 
+class Stopped(Exception):
+    """An observation (`expect: any`) ended other than ok: what follows has nothing to act on."""
+
+
 def run(segment: Segment, steps: list[dict[str, Any]], emit: Callable[..., None]) -> bool:
-    """Run the steps in order; False if one missed its expectation (the rest are skipped)."""
-    for step in steps:
+    """Run the steps in order; False if one missed its expectation (the rest are skipped).
+
+    Raises Stopped, after reporting the rest as not run, when an observation ended other than ok.
+    """
+    for position, step in enumerate(steps):
         emit("step_started", index=step["index"], op=step["op"])
         result = new_result(step)
         started = time.perf_counter()
@@ -273,4 +280,13 @@ def run(segment: Segment, steps: list[dict[str, Any]], emit: Callable[..., None]
         emit("step_finished", result=result)
         if not met:
             return False
+        if step["expect"].get("kind") == "any" and result["outcome"] != OK:
+            why = "step {} ({}) was an observation that ended {}".format(
+                step["index"] + 1, step["op"], result["outcome"]
+            )
+            for rest in steps[position + 1 :]:
+                skipped = new_result(rest)
+                skipped.update(met=True, why=why)
+                emit("step_finished", result=skipped)
+            raise Stopped(why)
     return True
