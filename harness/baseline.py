@@ -134,9 +134,12 @@ def load(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
     try:
-        text = path.read_text(encoding="utf-8")
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        loader = yaml.SafeLoader(path.read_text(encoding="utf-8"))
+        try:  # one parse: the nodes give each entry's line, the data is built from them
+            root = loader.get_single_node()
+            data = loader.construct_document(root) if root is not None else None
+        finally:
+            loader.dispose()
     except (OSError, UnicodeDecodeError) as exc:
         raise BaselineError(f"{path}: cannot read baseline: {exc}") from None
     except yaml.YAMLError as exc:

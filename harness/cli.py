@@ -276,9 +276,7 @@ def _requested_runtimes(options: argparse.Namespace, out: Path) -> list[Runtime]
     found = [probe(python, scratch) for python in options.python]
     if options.runtime:
         project = load_project(options.tox_ini)
-        patterns = (
-            [p for p in options.runtime if p != "all"] if "all" not in options.runtime else []
-        )
+        patterns = [] if "all" in options.runtime else options.runtime
         try:
             specs = matrix.select(project.specs, patterns)
         except ValueError as exc:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from harness.diff import run_label
+from harness.report.common import case_id, side
 from harness.worker.outcome import describe
 
 SYMBOLS = {
@@ -77,14 +78,6 @@ def _columns(rows: Sequence[tuple[str, ...]]) -> str:
     return "\n".join(lines)
 
 
-def _side(summary: dict[str, Any]) -> str:
-    detail = summary.get("trap_code") or summary.get("signal") or summary.get("message") or ""
-    if summary.get("exit_code") is not None and not detail:
-        detail = f"exit {summary['exit_code']}"
-    text = f"{summary.get('outcome')}" + (f" ({detail})" if detail else "")
-    return " ".join(text.split())[:70]
-
-
 def transitions_table(transitions: list[dict[str, Any]]) -> str:
     rows = [("kind", "scenario", "from → to", "before → after")]
     for t in transitions:
@@ -92,9 +85,9 @@ def transitions_table(transitions: list[dict[str, Any]]) -> str:
         rows.append(
             (
                 t["kind"].upper() + (" (upgrade)" if t["upgrade"] else ""),
-                f"{t['scenario']}[{t['params']}]" if t["params"] else t["scenario"],
+                case_id(t),
                 f"{t['from']} {arrow} {t['to']}",
-                f"{_side(t['before'])} → {_side(t['after'])}",
+                f"{side(t['before'], 70)} → {side(t['after'], 70)}",
             )
         )
     return _columns(rows)

@@ -8,12 +8,12 @@ workers, each segment in its own process.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+from runtime_envs import cached_env
 
 from harness.adapters import REGISTRY
 from harness.adapters.base import RuntimeUnavailable
@@ -23,6 +23,7 @@ from harness.adapters.wasmer_common import (
     classify,
     parse_variant,
 )
+from harness.interpreters import default_prefix, stable_path
 from harness.normalize import normalize
 from harness.worker.hostlib import HostTrap
 
@@ -193,11 +194,9 @@ RUNS = (
 
 def old_python() -> str:
     """A CPython that wasmer 1.x has wheels for (3.7-3.10)."""
-    prefix = os.environ.get("WASM_COMPAT_PYTHON39_PREFIX", "~/.cache/wasm-compat/python3.9")
     candidates = (
         os.environ.get("WASM_COMPAT_PYTHON39", ""),
-        str(Path(prefix).expanduser() / "bin/python3.9"),  # where harness.interpreters puts one
-        str(Path.home() / ".cache/wasm-compat/python3.9/usr/bin/python3.9"),
+        str(stable_path(default_prefix(dict(os.environ)))),  # where harness.interpreters puts one
         "/root/.pyenv/versions/3.9.18/bin/python3.9",
     )
     for candidate in candidates:
@@ -217,30 +216,9 @@ def old_python() -> str:
     )
 
 
-def uv() -> str:
-    found = shutil.which("uv")
-    if found:
-        return found
-    try:
-        from uv import find_uv_bin
-    except ImportError:
-        pytest.skip("uv is not installed (pip install uv)")
-    return str(find_uv_bin())
-
-
 def wasmer_env(version: str) -> str:
     """One env per wasmer release with all three compilers, made once and reused."""
-    base = Path(os.environ.get("WASM_COMPAT_CACHE", Path.home() / ".cache" / "wasm-compat"))
-    env = base / "test-envs" / f"wasmer-{version}"
-    python = env / "bin" / "python"
-    if not python.exists():
-        subprocess.run([uv(), "venv", "-q", "-p", old_python(), str(env)], check=True)
-        subprocess.run(
-            [uv(), "pip", "install", "-q", "--python", str(python)]
-            + [f"{p}=={version}" for p in PACKAGES],
-            check=True,
-        )
-    return str(python)
+    return cached_env(f"wasmer-{version}", old_python(), [f"{p}=={version}" for p in PACKAGES])
 
 
 def handshake(python: str, variant: str, workdir: Path) -> Any:

@@ -7,13 +7,12 @@ is marked `matrix`; CI runs it.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from runtime_envs import cached_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.matrix]
 
@@ -33,28 +32,8 @@ RELEASES = [
 ]
 
 
-def uv() -> str:
-    found = shutil.which("uv")
-    if found:
-        return found
-    try:
-        from uv import find_uv_bin
-    except ImportError:
-        pytest.skip("uv is not installed (pip install uv)")
-    return str(find_uv_bin())
-
-
 def release_env(version: str) -> str:
-    base = Path(os.environ.get("WASM_COMPAT_CACHE", Path.home() / ".cache" / "wasm-compat"))
-    env = base / "test-envs" / f"wasmtime-{version}"
-    python = env / "bin" / "python"
-    if not python.exists():
-        subprocess.run([uv(), "venv", "-q", "-p", sys.executable, str(env)], check=True)
-        subprocess.run(
-            [uv(), "pip", "install", "-q", "--python", str(python), f"wasmtime=={version}"],
-            check=True,
-        )
-    return str(python)
+    return cached_env(f"wasmtime-{version}", sys.executable, [f"wasmtime=={version}"])
 
 
 @pytest.fixture(scope="module")
