@@ -6,7 +6,8 @@ engine lineage and compiler) in version order, and each adjacent pair is classif
     break   ok→error, ok→crash, error→crash, anything→timeout
     fix     the reverse of a break
     drift   same class, different signature (step, error kind/type, trap code, exit code,
-            signal, normalized message, returned values); or a step one side cannot express
+            signal, normalized message, returned values, cache hit or miss); or a step one
+            side cannot express
     flaky   either side changed when rerun
     same    identical signatures
 
@@ -43,6 +44,15 @@ def signature(run: Run, only: set[int] | None = None) -> dict[str, Any]:
     ]
     outcome = decisive.get("outcome") if decisive is not None else "ok"
     sig: dict[str, Any] = {"outcome": outcome, "values": values}
+    # A cache that stops hitting is silent in every outcome, so a step that states whether
+    # it should hit is compared on that too.
+    cache = [
+        [s["index"], s["detail"].get("cache")]
+        for s in steps
+        if s.get("outcome") == "ok" and "cache_expected" in (s.get("detail") or {})
+    ]
+    if cache:
+        sig["cache"] = cache
     if decisive is not None:
         sig.update(
             step=decisive.get("index"),
@@ -70,7 +80,10 @@ def classify(before: dict[str, Any], after: dict[str, Any]) -> str:
 def summary_of(sig: dict[str, Any]) -> dict[str, Any]:
     """before/after as a transition shows them: the class and what explains it."""
     keep = ("outcome", "step", "op", "error_kind", "trap_code", "exit_code", "signal", "message")
-    return {k: sig[k] for k in keep if sig.get(k) is not None}
+    shown = {k: sig[k] for k in keep if sig.get(k) is not None}
+    if sig.get("cache"):
+        shown["cache"] = ", ".join(f"cache {state} at step {i + 1}" for i, state in sig["cache"])
+    return shown
 
 
 def runtime_specs(runtimes: Iterable[dict[str, Any]]) -> dict[str, RuntimeSpec]:

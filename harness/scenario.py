@@ -247,11 +247,13 @@ def _engine_for(body: dict[str, Any], engine: dict[str, Any]) -> dict[str, Any]:
 
 def _compile(body: dict[str, Any], engine: dict[str, Any], err: _Errors, at: Any) -> dict[str, Any]:
     _check_fixture_name(body["fixture"], err, (*at, "compile", "fixture"))
-    return {
-        "fixture": body["fixture"],
-        "as": body.get("as", DEFAULT_MODULE),
-        "engine": _engine_for(body, engine),
-    }
+    merged = _engine_for(body, engine)
+    args = {"fixture": body["fixture"], "as": body.get("as", DEFAULT_MODULE), "engine": merged}
+    if "cache" in body:
+        if not merged.get("cache"):
+            raise err((*at, "compile", "cache"), "'cache: hit|miss' needs a cache on the engine")
+        args["cache"] = body["cache"]
+    return args
 
 
 def _serialize(

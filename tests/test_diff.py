@@ -175,3 +175,20 @@ def test_only_the_steps_both_runs_reached_are_compared() -> None:
     runs[1]["steps"] = crashed
     (t,) = diff.transitions(runs, runtimes)
     assert t["kind"] == "break" and t["after"]["signal"] == "SIGSEGV"
+
+
+def test_a_cache_that_stops_hitting_is_drift_only_where_a_step_states_it() -> None:
+    def compile_step(state: str, stated: bool) -> dict[str, Any]:
+        detail: dict[str, Any] = {"cache": state}
+        if stated:
+            detail["cache_expected"] = "hit"
+        return {"index": 2, "op": "compile", "outcome": "ok", "detail": detail}
+
+    hit, miss = diff.signature({"steps": [compile_step("hit", True)]}), diff.signature(
+        {"steps": [compile_step("miss", True)]}
+    )
+    assert diff.classify(hit, miss) == "drift"
+    assert diff.summary_of(miss)["cache"] == "cache miss at step 3"
+    # an upgrade's consumer missing the producer's entries is by design when nothing is stated
+    unstated = [diff.signature({"steps": [compile_step(s, False)]}) for s in ("hit", "miss")]
+    assert diff.classify(*unstated) == "same"

@@ -103,6 +103,12 @@ BROKEN = [
     ("name: x\nname: y\nsteps: [restart]\n", 2, "duplicate key 'name'"),
     ("- compile: add\n", 1, "expected a mapping with 'steps'"),
     ("", 1, "empty file"),
+    ("steps:\n  - compile: {fixture: add, cache: hit}\n", 2, "needs a cache on the engine"),
+    (
+        "engine: {cache: true}\nsteps:\n  - compile: {fixture: add, cache: warm}\n",
+        3,
+        "'cache' must be one of hit, miss",
+    ),
     ("steps:\n  - compile\n", 2, "'compile' needs its arguments"),
     ("steps: [restart]\ntimeout: -1\n", 2, "'timeout': must satisfy exclusiveMinimum 0"),
     ("steps:\n  - deserialize: {from: a.cwasm, wasm: add}\n", 2, "give exactly one of 'from'"),

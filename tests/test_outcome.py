@@ -73,3 +73,15 @@ def test_any_is_an_observation_that_always_holds() -> None:
 
     for outcome in ("ok", "error", "crash", "timeout", "unsupported"):
         assert check({"kind": "any"}, {"outcome": outcome, "message": "m"}) == (True, "")
+
+
+def test_cache_state_from_file_counts() -> None:
+    from harness.worker.outcome import cache_state, check_cache
+
+    assert cache_state(0, 3) == "miss"
+    assert cache_state(3, 3) == "hit"
+    assert cache_state(3, 2) == "hit"  # an eviction during a hit is still a hit
+    assert cache_state(0, 0) == "unused"
+    assert check_cache("hit", {"cache": "hit"}) == (True, "")
+    met, why = check_cache("hit", {"cache": "miss", "cache_files_before": 0, "cache_files_after": 2})
+    assert not met and why == "expected a cache hit, got miss (0 cache files before, 2 after)"

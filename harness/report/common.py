@@ -21,7 +21,7 @@ def side(summary: dict[str, Any], width: int = 90) -> str:
     detail = summary.get("trap_code") or summary.get("signal") or ""
     if not detail and summary.get("exit_code") is not None:
         detail = f"exit {summary['exit_code']}"
-    detail = detail or summary.get("message") or ""
+    detail = detail or summary.get("message") or summary.get("cache") or ""
     text = " ".join(f"{summary.get('outcome')}{f' ({detail})' if detail else ''}".split())
     return text if len(text) <= width else text[: width - 1] + "…"
 

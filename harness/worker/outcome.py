@@ -44,6 +44,23 @@ def new_result(step: dict[str, Any]) -> StepResult:
     }
 
 
+def cache_state(before: int, after: int) -> str:
+    """What one compile did to the cache directory, from its file counts before and after:
+    `miss` (it wrote entries), `hit` (entries were there and it wrote none) or `unused`."""
+    if after > before:
+        return "miss"
+    return "hit" if before > 0 else "unused"
+
+
+def check_cache(wanted: str, detail: dict[str, Any]) -> tuple[bool, str]:
+    got = detail.get("cache")
+    if got == wanted:
+        return True, ""
+    return False, "expected a cache {}, got {} ({} cache files before, {} after)".format(
+        wanted, got, detail.get("cache_files_before"), detail.get("cache_files_after")
+    )
+
+
 def check(
     expect: dict[str, Any], result: StepResult, wanted: list[dict[str, Any]] | None = None
 ) -> tuple[bool, str]:

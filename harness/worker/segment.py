@@ -16,7 +16,15 @@ from typing import Any, Callable
 from harness.adapters.base import Adapter, Unsupported
 from harness.worker import corrupt
 from harness.worker.hostlib import HostLibrary
-from harness.worker.outcome import ERROR, OK, UNSUPPORTED, check, new_result
+from harness.worker.outcome import (
+    ERROR,
+    OK,
+    UNSUPPORTED,
+    cache_state,
+    check,
+    check_cache,
+    new_result,
+)
 
 TAIL = 4000
 
@@ -84,8 +92,10 @@ class Segment:
             "compile_s": round(time.perf_counter() - started, 6),
         }
         if cache is not None:
-            detail["cache_files_before"] = before
-            detail["cache_files_after"] = _count_files(cache)
+            after = _count_files(cache)
+            detail.update(
+                cache_files_before=before, cache_files_after=after, cache=cache_state(before, after)
+            )
         self.modules[args["as"]] = (key, module)
         return {"detail": detail}
 
@@ -276,6 +286,9 @@ def run(segment: Segment, steps: list[dict[str, Any]], emit: Callable[..., None]
                     result["outcome"] = OK
         result["duration_s"] = round(time.perf_counter() - started, 6)
         met, why = check(step["expect"], result, step["args"].get("results"))
+        if met and result["outcome"] == OK and step["args"].get("cache"):
+            result["detail"]["cache_expected"] = step["args"]["cache"]
+            met, why = check_cache(step["args"]["cache"], result["detail"])
         result["met"], result["why"] = met, why or None
         emit("step_finished", result=result)
         if not met:
