@@ -123,11 +123,13 @@ def run_case(
     memory_mb: int,
     keep_work: bool = False,
     consumer: Runtime | None = None,
+    producer: Runtime | None = None,
 ) -> dict[str, Any]:
     """Run a case's segments in fresh processes sharing one work dir.
 
     With a `consumer`, this is an upgrade run: the segments before the first restart run on
     `runtime` (the producer), the rest on the consumer, as an application does across an upgrade.
+    With a `producer`, the first segment runs there instead and the run is `runtime`'s.
     """
     upgrade = consumer is not None
     label = f"{runtime.name}→{consumer.name}" if consumer is not None else runtime.name
@@ -147,6 +149,8 @@ def run_case(
             results += [not_run(s, stop_reason, observed) for s in payload]
             continue
         on = consumer if consumer is not None and index > 0 else runtime
+        if producer is not None and index == 0:
+            on = producer
         seg: SegmentRun = run_segment(
             on.python, payload, index, workdir, fixtures, limit, memory_mb, on.family, on.variant
         )
@@ -179,6 +183,8 @@ def run_case(
     if status != "fail" and not keep_work:
         shutil.rmtree(workdir, ignore_errors=True)
     record = _identity(case, runtime, consumer) if upgrade else _identity(case, runtime)
+    if producer is not None:
+        record["producer"] = producer.name
     record.update(
         outcome=run_outcome(results),
         status=status,

@@ -72,6 +72,7 @@ class Scenario:
     lines: Lines = field(repr=False)
     text: str = field(repr=False, default="")
     upgrade: bool = False  # run across every (producer, consumer) pair; see `upgrade` in the schema
+    producer: str | None = None  # "other-family": the first segment runs on the other family
 
     @property
     def param_sets(self) -> list[dict[str, Any]]:
@@ -122,16 +123,20 @@ def parse_scenario(
         timeout=data.get("timeout"),
         data=data,
         upgrade=bool(data.get("upgrade")),
+        producer=data.get("producer"),
         lines=lines,
         text=text,
     )
+    if scenario.upgrade and scenario.producer:
+        raise _Errors(scenario, {})(("producer",), "'producer' and 'upgrade' exclude each other")
     for params in scenario.param_sets:
         case = resolve(scenario, params)
-        if scenario.upgrade and len(case.segments) < 2:
-            raise _Errors(scenario, params)(
-                ("upgrade",),
-                "an upgrade scenario needs a `restart` step between producer and consumer",
-            )
+        for key in ("upgrade", "producer"):
+            if data.get(key) and len(case.segments) < 2:
+                raise _Errors(scenario, params)(
+                    (key,),
+                    f"'{key}' needs a `restart` step between producer and consumer",
+                )
     return scenario
 
 

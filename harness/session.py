@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from harness import diff
-from harness.matrix import parse_runtime_name
+from harness.matrix import parse_runtime_name, version_key
 from harness.runner import Runtime, placeholder, run_case
 from harness.scenario import Case
 from harness.suite import Suite
@@ -37,6 +37,7 @@ class Planned:
     case: Case
     runtime: Runtime
     consumer: Runtime | None = None
+    producer: Runtime | None = None  # a `producer: other-family` case: its first segment's runtime
 
     @property
     def label(self) -> str:
@@ -44,7 +45,9 @@ class Planned:
 
     @property
     def blocked(self) -> str | None:
-        for r in (self.runtime, self.consumer):
+        if self.case.scenario.producer and self.producer is None:
+            return "no usable runtime of another family in this run to produce the artifact"
+        for r in (self.runtime, self.consumer, self.producer):
             if r is not None and r.unavailable:
                 return f"{r.name} {r.problem}"
         return None
@@ -62,14 +65,26 @@ def plan(
 ) -> list[Planned]:
     """Plain cases on each runtime; upgrade cases on every ordered pair of one family (A == A is
     the control), across families only on request. Order: runtime by runtime, then the pairs."""
-    plain = [c for c in cases if not c.scenario.upgrade]
     upgrades = [c for c in cases if c.scenario.upgrade]
-    planned = [Planned(c, r) for r in runtimes for c in plain]
+    planned = [
+        Planned(c, r, producer=foreign_producer(r, runtimes) if c.scenario.producer else None)
+        for r in runtimes
+        for c in cases
+        if not c.scenario.upgrade
+    ]
     for a in runtimes:
         for b in runtimes:
             if cross_family or family_of(a) == family_of(b):
                 planned += [Planned(c, a, b) for c in upgrades]
     return planned
+
+
+def foreign_producer(runtime: Runtime, runtimes: Sequence[Runtime]) -> Runtime | None:
+    """The newest usable runtime of another family (the first listed of that release)."""
+    others = [r for r in runtimes if not r.unavailable and family_of(r) != family_of(runtime)]
+    if not others:
+        return None
+    return max(others, key=lambda r: (version_key(r.version or "0"), -others.index(r)))
 
 
 Report = Callable[[dict[str, Any]], None]
@@ -90,6 +105,7 @@ def execute(
         limits.memory_mb,
         limits.keep_work,
         consumer=planned.consumer,
+        producer=planned.producer,
     )
 
 

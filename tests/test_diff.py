@@ -184,8 +184,9 @@ def test_a_cache_that_stops_hitting_is_drift_only_where_a_step_states_it() -> No
             detail["cache_expected"] = "hit"
         return {"index": 2, "op": "compile", "outcome": "ok", "detail": detail}
 
-    hit, miss = diff.signature({"steps": [compile_step("hit", True)]}), diff.signature(
-        {"steps": [compile_step("miss", True)]}
+    hit, miss = (
+        diff.signature({"steps": [compile_step("hit", True)]}),
+        diff.signature({"steps": [compile_step("miss", True)]}),
     )
     assert diff.classify(hit, miss) == "drift"
     assert diff.summary_of(miss)["cache"] == "cache miss at step 3"

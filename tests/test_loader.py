@@ -104,6 +104,12 @@ BROKEN = [
     ("- compile: add\n", 1, "expected a mapping with 'steps'"),
     ("", 1, "empty file"),
     ("steps:\n  - compile: {fixture: add, cache: hit}\n", 2, "needs a cache on the engine"),
+    ("producer: other-family\nsteps:\n  - compile: add\n", 1, "'producer' needs a `restart`"),
+    (
+        "producer: other-family\nupgrade: true\nsteps: [restart]\n",
+        1,
+        "'producer' and 'upgrade' exclude each other",
+    ),
     (
         "engine: {cache: true}\nsteps:\n  - compile: {fixture: add, cache: warm}\n",
         3,

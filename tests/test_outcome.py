@@ -83,5 +83,7 @@ def test_cache_state_from_file_counts() -> None:
     assert cache_state(3, 2) == "hit"  # an eviction during a hit is still a hit
     assert cache_state(0, 0) == "unused"
     assert check_cache("hit", {"cache": "hit"}) == (True, "")
-    met, why = check_cache("hit", {"cache": "miss", "cache_files_before": 0, "cache_files_after": 2})
+    met, why = check_cache(
+        "hit", {"cache": "miss", "cache_files_before": 0, "cache_files_after": 2}
+    )
     assert not met and why == "expected a cache hit, got miss (0 cache files before, 2 after)"

@@ -50,6 +50,35 @@ def test_a_blocked_runtime_gives_its_reason() -> None:
     assert {s["outcome"] for s in record["steps"]} == {"not_run"}
 
 
+def test_an_other_family_case_is_produced_by_the_newest_usable_runtime_of_the_other_family() -> (
+    None
+):
+    suite = load_suite([SCENARIOS / "deserialize_other_family.yaml"])
+    rts = [
+        Runtime("wasmtime-3.0.0", "/a", family="wasmtime", version="3.0.0"),
+        Runtime("wasmtime-50.0.1", "/b", family="wasmtime", version="50.0.1"),
+        Runtime("wasmer-1.1.0-universal-llvm", "/c", family="wasmer", unavailable="ld.so"),
+        Runtime("wasmer-1.0.0-jit-cranelift", "/d", family="wasmer", version="1.0.0"),
+        Runtime("wasmer-1.1.0-universal-cranelift", "/e", family="wasmer", version="1.1.0"),
+        Runtime("wasmer-1.1.0-dylib-cranelift", "/f", family="wasmer", version="1.1.0"),
+    ]
+    planned = {p.label: p for p in session.plan(suite.cases(), rts)}
+    assert {label: p.producer.name for label, p in planned.items() if p.producer} == {
+        "wasmtime-3.0.0": "wasmer-1.1.0-universal-cranelift",
+        "wasmtime-50.0.1": "wasmer-1.1.0-universal-cranelift",
+        "wasmer-1.1.0-universal-llvm": "wasmtime-50.0.1",  # blocked by its own problem
+        "wasmer-1.0.0-jit-cranelift": "wasmtime-50.0.1",
+        "wasmer-1.1.0-universal-cranelift": "wasmtime-50.0.1",
+        "wasmer-1.1.0-dylib-cranelift": "wasmtime-50.0.1",
+    }
+    (alone,) = session.plan(suite.cases(), rts[:1])
+    assert (
+        alone.blocked == "no usable runtime of another family in this run to produce the artifact"
+    )
+    record = session.execute(alone, suite, Path("/nonexistent"), session.Limits(1, 1))
+    assert record["outcome"] == "not_run" and record["runtime"] == "wasmtime-3.0.0"
+
+
 TOX_INI = """\
 [tox]
 env_list =

@@ -8,6 +8,7 @@ workers, each segment in its own process.
 from __future__ import annotations
 
 import os
+import sys
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -439,3 +440,32 @@ def test_a_truncated_artifact_is_refused_by_1_0_and_crashes_1_1(
     for variant in ("universal-cranelift", "universal-singlepass"):
         new = steps_of(runs[("1.1.0", variant, "deserialize_truncated")], "deserialize")[0]
         assert (new["outcome"], new["signal"]) == ("crash", "SIGSEGV"), variant
+
+
+@pytest.mark.integration
+@pytest.mark.matrix
+def test_an_artifact_from_the_other_family_is_refused_both_ways(tmp_path: Path) -> None:
+    from harness.runner import Runtime, run_case
+    from harness.suite import load_suite
+
+    suite = load_suite([ROOT / "scenarios" / "deserialize_other_family.yaml"])
+    (case,) = suite.cases()
+    builder = suite.builders[case.scenario.path]
+    wasmer = Runtime(
+        "wasmer-1.1.0-universal-cranelift",
+        wasmer_env("1.1.0"),
+        family="wasmer",
+        version="1.1.0",
+        variant="universal-cranelift",
+    )
+    wasmtime = Runtime("wasmtime-50.0.1", sys.executable, family="wasmtime", version="50.0.1")
+    for producer, consumer, message in (
+        (wasmer, wasmtime, "failed to parse precompiled artifact"),
+        (wasmtime, wasmer, "not wasmer-universal"),
+    ):
+        record = run_case(case, consumer, builder, tmp_path, 60.0, 2048, producer=producer)
+        assert record["status"] == "pass", record["reason"]
+        assert (record["runtime"], record["producer"]) == (consumer.name, producer.name)
+        assert [s["runtime"] for s in record["segments"]] == [producer.name, consumer.name]
+        (deserialize,) = steps_of(record, "deserialize")
+        assert deserialize["outcome"] == "error" and message in deserialize["message"]
