@@ -170,12 +170,22 @@ def run_case(
         results += seg.results
         if not seg.completed and stop_reason is None:
             failed = next((r for r in seg.results if r.get("met") is False), None)
-            stop_reason = (
-                f"step {failed['index'] + 1} ({failed['op']}) did not meet its expectation"
-                if failed
-                else "segment did not finish"
-            )
-        results += [not_run(s, stop_reason or "") for s in payload if s["index"] not in done]
+            last = seg.results[-1] if seg.results else None
+            if failed:
+                stop_reason = (
+                    f"step {failed['index'] + 1} ({failed['op']}) did not meet its expectation"
+                )
+            elif last is not None and last["expect"].get("kind") == "any":
+                # an observation that crashed or hung: recorded, and the run ends there as intended
+                stop_reason = "step {} ({}) was an observation that ended {}".format(
+                    last["index"] + 1, last["op"], last["outcome"]
+                )
+                observed = True
+            else:
+                stop_reason = "segment did not finish"
+        results += [
+            not_run(s, stop_reason or "", observed) for s in payload if s["index"] not in done
+        ]
     for r in results:
         r["normalized_message"] = normalize(r.get("message"))
         r["message"] = truncate(r.get("message"))

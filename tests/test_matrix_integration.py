@@ -21,7 +21,11 @@ pytestmark = [pytest.mark.integration, pytest.mark.matrix]
 
 ROOT = Path(__file__).resolve().parent.parent
 RELEASES = ("0.20.0", "0.30.0", "50.0.1")
-SCENARIOS = ("deserialize_plain_wasm.yaml", "upgrade_serialized_imports.yaml")
+SCENARIOS = (
+    "deserialize_plain_wasm.yaml",
+    "upgrade_serialized_imports.yaml",
+    "feature_defaults.yaml",
+)
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +92,23 @@ def test_a_matrix_run_finds_real_transitions(project: Path) -> None:
     found = kinds(doc)
     # 0.20.0 aborts when handed a plain .wasm to deserialize; 0.30.0 refuses it: a real fix
     assert found[("deserialize_plain_wasm", "wasmtime-0.20.0", "wasmtime-0.30.0", False)] == "fix"
+    # 0.20.0 aborts compiling a reference-types module with its default config; the scenario
+    # only observes that step, so the run passes, and the diff reports the fix in 0.30.0
+    (aborted,) = [
+        r
+        for r in doc["runs"]
+        if r["case"] == "feature_defaults[feature=reference_types]"
+        and r["runtime"] == "wasmtime-0.20.0"
+    ]
+    assert (aborted["outcome"], aborted["status"]) == ("crash", "pass"), aborted["reason"]
+    assert "observation that ended crash" in aborted["reason"]
+    reference_types = ("feature_defaults", "wasmtime-0.20.0", "wasmtime-0.30.0", False)
+    assert [
+        t["kind"]
+        for t in doc["transitions"]
+        if (t["scenario"], t["from"], t["to"], t["upgrade"]) == reference_types
+        and t["params"] == "feature=reference_types"
+    ] == ["fix"]
     # an artifact serialized by 0.30.0 is refused by 50.0.1: an upgrade break
     upgrade = ("upgrade_serialized_imports", "wasmtime-0.30.0", "wasmtime-50.0.1", True)
     assert found[upgrade] == "break"

@@ -8,8 +8,8 @@ workers, each segment in its own process.
 from __future__ import annotations
 
 import os
-import sys
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
