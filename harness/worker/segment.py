@@ -83,7 +83,7 @@ class Segment:
     def compile(self, args: dict[str, Any]) -> dict[str, Any]:
         key, engine = self.engine(args["engine"])
         cache = self.cache_dir(args["engine"])
-        before = _count_files(cache)
+        before = _count_files(cache) if cache is not None else 0
         wasm = self.fixture_bytes(args["fixture"])
         started = time.perf_counter()
         module = self.adapter.compile(engine, wasm)
@@ -217,9 +217,7 @@ class Segment:
         return how
 
 
-def _count_files(path: str | None) -> int | None:
-    if path is None:
-        return None
+def _count_files(path: str) -> int:
     return sum(len(files) for _, _, files in os.walk(path))
 
 
