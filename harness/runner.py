@@ -229,7 +229,11 @@ def placeholder(
 ) -> dict[str, Any]:
     """A requested run that could not happen: it still appears, with the reason."""
     record = _identity(case, runtime, consumer)
-    steps = [not_run(s.to_json(), reason) for segment in case.segments for s in segment]
+    steps = [
+        {**not_run(s.to_json(), reason), "normalized_message": None}
+        for segment in case.segments
+        for s in segment
+    ]
     record.update(
         outcome=NOT_RUN,
         status=NOT_RUN,
