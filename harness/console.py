@@ -116,7 +116,8 @@ def _explain(run: dict[str, Any]) -> str:
         )
         line = f" line {failed['line']}" if failed.get("line") else ""
         return f"{where}{line}: {failed.get('why') or describe(failed)}"
+    known = f" (known: {'; '.join(run['known'])})" if run.get("known") else ""
     if run["outcome"] != "ok":
         step = next(s for s in run["steps"] if s["outcome"] == run["outcome"])
-        return f"as expected: {describe(step)}"
-    return ""
+        return f"as expected: {describe(step)}{known}"
+    return known.strip()

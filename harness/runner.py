@@ -13,7 +13,7 @@ from typing import Any
 from harness.execute import SegmentRun, not_run, run_segment
 from harness.fixtures import FixtureBuilder
 from harness.normalize import normalize
-from harness.scenario import Case
+from harness.scenario import Case, Known, cases, parse_scenario
 from harness.worker.outcome import NOT_RUN, OK, UNSUPPORTED
 
 DEFAULT_TIMEOUT_S = 60.0
@@ -86,6 +86,11 @@ def probe(
     label = f"{info['family']}-{info['version']}" + (
         f"-{info['variant']}" if info["variant"] else ""
     )
+    broken = _cannot_compile(python, scratch, family, variant)
+    if broken:
+        return Runtime(
+            name or label, python, info["family"], info["version"], variant, unavailable=broken
+        )
     return Runtime(
         name=name or label,
         python=python,
@@ -94,6 +99,35 @@ def probe(
         variant=info.get("variant") or "",
         adapter=info.get("adapter"),
         python_version=seg.python,
+    )
+
+
+# The smallest module that can trap: (func (export "f") unreachable). Some variants import
+# fine but cannot compile even this (wasmer 1.1 dylib-cranelift: undefined symbol
+# wasmer_vm_probestack; 1.0 native-llvm: wasmer_raise_trap), so every run would fail the same way.
+_SMOKE_WASM = bytes.fromhex("0061736d0100000001040160000003020100070501016600000a05010300000b")
+
+
+def _cannot_compile(python: str, scratch: Path, family: str | None, variant: str) -> str | None:
+    """Why this runtime cannot compile and instantiate a trivial module, if it cannot."""
+    module = scratch / "smoke.wasm"
+    module.write_bytes(_SMOKE_WASM)
+    smoke = parse_scenario({"steps": [{"compile": "smoke"}, "instantiate"]}, {}, "probe", "probe")
+    steps = [s.to_json() for s in cases(smoke)[0].segments[0]]
+    try:
+        seg = run_segment(
+            python, steps, 0, scratch, {"smoke": str(module)}, 120, 0, family, variant
+        )
+    except OSError as exc:
+        return f"cannot start {python}: {exc}"
+    failed = next((r for r in seg.results if r.get("outcome") != "ok"), None)
+    if failed is None and seg.completed:
+        return None
+    if failed is None:
+        return "a trivial module's compile did not finish"
+    first_line = (failed.get("message") or failed.get("outcome") or "").strip().splitlines()
+    return "cannot compile a trivial module: {}".format(
+        normalize(first_line[0] if first_line else failed["outcome"])
     )
 
 
@@ -143,8 +177,12 @@ def run_case(
     started = time.monotonic()
     stop_reason: str | None = None
     observed = False  # stopped by an observation: the steps not run are as intended
+    if consumer is not None:
+        known = case.known_for(None, runtime.name, consumer.name)
+    else:
+        known = case.known_for(runtime.name, producer.name if producer else None)
     for index, steps in enumerate(case.segments):
-        payload = [s.to_json() for s in steps]
+        payload = [_with_known(s.to_json(), known) for s in steps]
         if stop_reason is not None:
             results += [not_run(s, stop_reason, observed) for s in payload]
             continue
@@ -175,10 +213,15 @@ def run_case(
                 stop_reason = (
                     f"step {failed['index'] + 1} ({failed['op']}) did not meet its expectation"
                 )
-            elif last is not None and last["expect"].get("kind") == "any":
-                # an observation that crashed or hung: recorded, and the run ends there as intended
-                stop_reason = "step {} ({}) was an observation that ended {}".format(
-                    last["index"] + 1, last["op"], last["outcome"]
+            elif last is not None and (
+                last["expect"].get("kind") == "any" or last["index"] in known
+            ):
+                # an observation or a known deviation that crashed or hung: the run ends there
+                stop_reason = "step {} ({}) {} ended {}".format(
+                    last["index"] + 1,
+                    last["op"],
+                    "as known" if last["index"] in known else "was an observation that",
+                    last["outcome"],
                 )
                 observed = True
             else:
@@ -189,12 +232,17 @@ def run_case(
     for r in results:
         r["normalized_message"] = normalize(r.get("message"))
         r["message"] = truncate(r.get("message"))
+        if r["index"] in known:
+            r["known"] = known[r["index"]].reason
     status = run_status(results)
     if status != "fail" and not keep_work:
         shutil.rmtree(workdir, ignore_errors=True)
     record = _identity(case, runtime, consumer) if upgrade else _identity(case, runtime)
     if producer is not None:
         record["producer"] = producer.name
+    applied = sorted({r["known"] for r in results if r.get("known") and r["outcome"] != NOT_RUN})
+    if applied:
+        record["known"] = applied
     record.update(
         outcome=run_outcome(results),
         status=status,
@@ -205,6 +253,13 @@ def run_case(
         workdir=str(workdir) if status == "fail" or keep_work else None,
     )
     return record
+
+
+def _with_known(step: dict[str, Any], known: dict[int, Known]) -> dict[str, Any]:
+    if step["index"] in known:
+        step["expect"] = known[step["index"]].expect.to_json()
+        step["known"] = known[step["index"]].reason
+    return step
 
 
 def _identity(case: Case, runtime: Runtime, consumer: Runtime | None = None) -> dict[str, Any]:

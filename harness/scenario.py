@@ -6,8 +6,9 @@ substituted, defaults filled in and the steps split into segments at each `resta
 
 from __future__ import annotations
 
+import fnmatch
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harness.errors import ScenarioError
@@ -62,6 +63,38 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Known:
+    """A runtime's known behaviour at one step, standing in for the step's expectation."""
+
+    index: int  # the step's index in `steps` (0-based; restarts count)
+    expect: Expectation
+    reason: str
+    runtime: tuple[str, ...] = ()  # globs; an empty tuple matches nothing it is asked about
+    producer: tuple[str, ...] = ()
+    consumer: tuple[str, ...] = ()
+    params: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+
+    def matches(
+        self,
+        params: dict[str, Any],
+        runtime: str | None,
+        producer: str | None = None,
+        consumer: str | None = None,
+    ) -> bool:
+        for key, allowed in self.params:
+            if params.get(key) not in allowed:
+                return False
+        for globs, name in (
+            (self.runtime, runtime),
+            (self.producer, producer),
+            (self.consumer, consumer),
+        ):
+            if globs and (name is None or not any(fnmatch.fnmatchcase(name, g) for g in globs)):
+                return False
+        return True
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     path: str
@@ -73,6 +106,7 @@ class Scenario:
     text: str = field(repr=False, default="")
     upgrade: bool = False  # run across every (producer, consumer) pair; see `upgrade` in the schema
     producer: str | None = None  # "other-family": the first segment runs on the other family
+    known: tuple[Known, ...] = ()
 
     @property
     def param_sets(self) -> list[dict[str, Any]]:
@@ -95,6 +129,16 @@ class Case:
     @property
     def id(self) -> str:
         return f"{self.scenario.name}[{self.params_id}]" if self.params else self.scenario.name
+
+    def known_for(
+        self, runtime: str | None, producer: str | None = None, consumer: str | None = None
+    ) -> dict[int, Known]:
+        """The known-behaviour entries that apply to one run, by step index (first one wins)."""
+        found: dict[int, Known] = {}
+        for entry in self.scenario.known:
+            if entry.index not in found and entry.matches(self.params, runtime, producer, consumer):
+                found[entry.index] = entry
+        return found
 
     @property
     def fixtures(self) -> set[str]:
@@ -127,6 +171,7 @@ def parse_scenario(
         lines=lines,
         text=text,
     )
+    scenario = replace(scenario, known=_known(scenario))
     if scenario.upgrade and scenario.producer:
         raise _Errors(scenario, {})(("producer",), "'producer' and 'upgrade' exclude each other")
     for params in scenario.param_sets:
@@ -138,6 +183,44 @@ def parse_scenario(
                     f"'{key}' needs a `restart` step between producer and consumer",
                 )
     return scenario
+
+
+def _known(scenario: Scenario) -> tuple[Known, ...]:
+    err = _Errors(scenario, {})
+    steps = scenario.data["steps"]
+    names = {k for p in scenario.param_sets for k in p}
+    found = []
+    for n, raw in enumerate(scenario.data.get("known") or []):
+        at = ("known", n)
+        index = raw["step"] - 1
+        if index >= len(steps) or _split_step(steps[index])[0] == "restart":
+            raise err((*at, "step"), f"step {raw['step']} is not a step that can have an outcome")
+        if not any(k in raw for k in ("runtime", "producer", "consumer")):
+            raise err(at, "say which runs it is about: 'runtime', 'producer' or 'consumer'")
+        for key in raw.get("params") or {}:
+            if key not in names:
+                raise err((*at, "params", key), f"unknown parameter {key!r}")
+
+        def globs(key: str, raw: dict[str, Any] = raw) -> tuple[str, ...]:
+            value = raw.get(key) or ()
+            return (value,) if isinstance(value, str) else tuple(value)
+
+        params = tuple(
+            (key, tuple(value) if isinstance(value, list) else (value,))
+            for key, value in sorted((raw.get("params") or {}).items())
+        )
+        found.append(
+            Known(
+                index,
+                _expectation(raw["expect"], err, at),
+                " ".join(raw["reason"].split()),
+                globs("runtime"),
+                globs("producer"),
+                globs("consumer"),
+                params,
+            )
+        )
+    return tuple(found)
 
 
 def cases(scenario: Scenario) -> list[Case]:

@@ -106,6 +106,27 @@ BROKEN = [
     ("steps:\n  - compile: {fixture: add, cache: hit}\n", 2, "needs a cache on the engine"),
     ("producer: other-family\nsteps:\n  - compile: add\n", 1, "'producer' needs a `restart`"),
     (
+        "known:\n  - {runtime: x, step: 2, expect: ok, reason: r}\nsteps:\n  - compile: add\n",
+        2,
+        "step 2 is not a step that can have an outcome",
+    ),
+    (
+        "known:\n  - {step: 1, expect: error, reason: r}\nsteps:\n  - compile: add\n",
+        2,
+        "say which runs it is about",
+    ),
+    (
+        "known:\n  - {runtime: x, params: {n: 1}, step: 1, expect: ok, reason: r}\n"
+        "steps:\n  - compile: add\n",
+        2,
+        "unknown parameter 'n'",
+    ),
+    (
+        "known:\n  - {runtime: x, step: 1, expect: ok}\nsteps:\n  - compile: add\n",
+        2,
+        "missing required key 'reason'",
+    ),
+    (
         "producer: other-family\nupgrade: true\nsteps: [restart]\n",
         1,
         "'producer' and 'upgrade' exclude each other",
@@ -175,3 +196,29 @@ def test_bundled_scenarios_all_load(project_root: Path) -> None:
     ops = {step.op for case in suite.cases() for seg in case.segments for step in seg}
     assert ops == {"compile", "serialize", "deserialize", "instantiate", "call", "close"}
     assert any(len(case.segments) > 1 for case in suite.cases())  # restarts
+
+
+def test_known_entries_apply_to_the_runs_they_name(scenario_dir: Path) -> None:
+    path = write(
+        scenario_dir,
+        "params: [{code: a}, {code: b}]\n"
+        "known:\n"
+        "  - runtime: [wasmer-1.0.0-native-*]\n"
+        "    params: {code: [a]}\n"
+        "    step: 3\n"
+        "    expect: {trap: stack_overflow}\n"
+        "    reason: >\n"
+        "      reports every\n"
+        "      trap as a stack overflow\n"
+        "  - {producer: p-1, consumer: 'c-*', step: 4, expect: any, reason: upgrade only}\n"
+        "steps:\n  - compile: add\n  - instantiate\n"
+        "  - call: {export: add, args: [1, 2]}\n  - close\n",
+    )
+    a, b = cases(load_scenario(path))
+    (entry,) = a.known_for("wasmer-1.0.0-native-cranelift").values()
+    assert (entry.index, entry.expect.kind, entry.expect.pattern) == (2, "trap", "stack_overflow")
+    assert entry.reason == "reports every trap as a stack overflow"
+    assert b.known_for("wasmer-1.0.0-native-cranelift") == {}  # another parameter set
+    assert a.known_for("wasmer-1.1.0-universal-cranelift") == {}
+    assert list(a.known_for(None, "p-1", "c-2")) == [3]
+    assert a.known_for(None, "p-1", "d-2") == {}

@@ -291,9 +291,14 @@ def run(segment: Segment, steps: list[dict[str, Any]], emit: Callable[..., None]
         emit("step_finished", result=result)
         if not met:
             return False
-        if step["expect"].get("kind") == "any" and result["outcome"] != OK:
-            why = "step {} ({}) was an observation that ended {}".format(
-                step["index"] + 1, step["op"], result["outcome"]
+        # The steps after an observation or a known deviation were written for an ok outcome.
+        stops = step["expect"].get("kind") == "any" or step.get("known")
+        if stops and result["outcome"] != OK:
+            why = "step {} ({}) {} ended {}".format(
+                step["index"] + 1,
+                step["op"],
+                "as known" if step.get("known") else "was an observation that",
+                result["outcome"],
             )
             for rest in steps[position + 1 :]:
                 skipped = new_result(rest)
