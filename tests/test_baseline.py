@@ -49,6 +49,29 @@ def test_an_accepted_interval_covers_a_release_pinned_inside_it() -> None:
     assert not baseline.covers(other_class, trap)
 
 
+def test_an_upgrade_entry_names_its_pairs_with_globs() -> None:
+    refused = {
+        "scenario": "upgrade_serialized_imports",
+        "params": "",
+        "family": "wasmtime",
+        "line": "wasmtime",
+        "upgrade": True,
+        "from": "wasmtime-27.0.1",
+        "to": "wasmtime-50.0.1",
+        "kind": "break",
+        "before": {"outcome": "ok"},
+        "after": {"outcome": "error"},
+    }
+    every_pair = baseline.entry_for(refused) | {"from": "wasmtime-*", "to": "wasmtime-*"}
+    assert baseline.covers(every_pair, refused)
+    crossing = refused | {"line": "wasmer-jit-cranelift→wasmer-universal-singlepass"}
+    assert not baseline.covers(every_pair, crossing)
+    assert baseline.covers(every_pair | {"line": "wasmer-*", "from": "*", "to": "*"}, crossing)
+    # release transitions keep exact lines and version intervals
+    release = refused | {"upgrade": False}
+    assert not baseline.covers(every_pair | {"upgrade": False}, release)
+
+
 def test_an_accepted_break_that_no_longer_happens_is_stale() -> None:
     gone = {
         "scenario": "traps",
