@@ -417,7 +417,8 @@ def cmd_report(options: argparse.Namespace) -> ExitCode:
     )
     if options.findings:
         options.findings.parent.mkdir(parents=True, exist_ok=True)
-        options.findings.write_text(findings.render(document), encoding="utf-8")
+        accepted = baseline.load(options.baseline)
+        options.findings.write_text(findings.render(document, accepted), encoding="utf-8")
         print(f"wrote {options.findings}")
     return _verdict(document, options.baseline)
 

@@ -141,3 +141,26 @@ def test_findings_list_every_change_with_its_evidence(document: dict[str, Any]) 
     assert "fuel_exhaustion" in text and "crash (SIGABRT)" in text
     assert "## Upgrade transitions" in text
     assert "Not tested: `wasmer-1.1.0-universal-llvm`" in text
+
+
+def test_findings_give_the_baseline_reason_and_the_known_behaviour(
+    document: dict[str, Any],
+) -> None:
+    from harness import baseline, diff
+    from harness.report import findings
+
+    document["transitions"] = diff.transitions(document["runs"], document["runtimes"])
+    (truncated,) = [
+        t
+        for t in document["transitions"]
+        if t["scenario"] == "deserialize_truncated" and t["kind"] == "break"
+    ]
+    entry = baseline.entry_for(truncated, "wasmer 1.1 trusts the artifact's lengths")
+    document["runs"][0]["known"] = ["a stated runtime bug"]
+    text = findings.render(document, [entry])
+    row = next(line for line in text.splitlines() if line.startswith("| deserialize_truncated"))
+    assert row.endswith("| accepted: wasmer 1.1 trusts the artifact's lengths |")
+    assert "## Known behaviour stated in the scenarios (1)" in text
+    assert f"| a stated runtime bug | {document['runs'][0]['case']} on " in text
+    assert "**new**" not in findings.render(document, [entry]).split("## Fixes")[0]
+    assert "**new**" in findings.render(document)

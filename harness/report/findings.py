@@ -4,8 +4,10 @@ a full run, with its boundary and evidence, for people who want the facts withou
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from typing import Any
 
+from harness.baseline import covers
 from harness.report.common import case_id, side
 from harness.report.markdown import cell
 
@@ -13,7 +15,8 @@ ORDER = (("break", "Breaks"), ("fix", "Fixes"), ("flaky", "Flaky"), ("drift", "D
 WIDTH = 110
 
 
-def render(document: dict[str, Any]) -> str:
+def render(document: dict[str, Any], accepted: Sequence[dict[str, Any]] = ()) -> str:
+    """`accepted`: the baseline's entries, whose reasons are shown next to the breaks."""
     transitions = [t for t in document.get("transitions", []) if t["kind"] != "same"]
     runtimes = document.get("runtimes", [])
     tested = [r["name"] for r in runtimes if r.get("status") == "ok"]
@@ -38,31 +41,67 @@ def render(document: dict[str, Any]) -> str:
         if not chosen:
             lines.append("None.")
             continue
+        extra = kind == "break"
         lines += [
-            "| scenario | line | boundary | what changed | before | after |",
-            "|---|---|---|---|---|---|",
+            "| scenario | line | boundary | what changed | before | after |"
+            + (" baseline |" if extra else ""),
+            "|---|---|---|---|---|---|" + ("---|" if extra else ""),
         ]
         for t in chosen:
             lines.append(
                 f"| {cell(case_id(t))} | {cell(t['line'])} | {cell(t['from'])} → "
                 f"{cell(t['to'])} | {cell(', '.join(t.get('changed', [])))} | "
                 f"{cell(side(t['before'], WIDTH))} | {cell(side(t['after'], WIDTH))} |"
+                + (f" {cell(_acceptance(t, accepted))} |" if extra else "")
             )
-    lines += _upgrades([t for t in transitions if t["upgrade"]])
+    lines += _upgrades([t for t in transitions if t["upgrade"]], accepted)
+    lines += _known(document.get("runs", []))
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _upgrades(upgrades: list[dict[str, Any]]) -> list[str]:
+def _acceptance(t: dict[str, Any], accepted: Sequence[dict[str, Any]]) -> str:
+    entry = next((e for e in accepted if covers(e, t)), None)
+    if entry is None:
+        return "**new**"
+    return f"accepted: {entry.get('reason') or '(no reason given)'}"
+
+
+def _known(runs: Sequence[dict[str, Any]]) -> list[str]:
+    """Known behaviour the scenarios state per runtime, with the runs it applied to."""
+    where: dict[str, set[str]] = defaultdict(set)
+    for run in runs:
+        label = run.get("runtime") or f"{run.get('from')} ⇒ {run.get('to')}"
+        for reason in run.get("known") or ():
+            where[reason].add(f"{run['case']} on {label}")
+    lines = ["", f"## Known behaviour stated in the scenarios ({len(where)})", ""]
+    if not where:
+        return [*lines, "None."]
+    lines += ["| known behaviour | runs |", "|---|---|"]
+    for reason, runs_seen in sorted(where.items()):
+        shown = sorted(runs_seen)
+        more = f" and {len(shown) - 6} more" if len(shown) > 6 else ""
+        lines.append(f"| {cell(reason)} | {cell('; '.join(shown[:6]) + more)} |")
+    return lines
+
+
+def _upgrades(upgrades: list[dict[str, Any]], accepted: Sequence[dict[str, Any]]) -> list[str]:
     lines = ["", f"## Upgrade transitions ({len(upgrades)})", ""]
     if not upgrades:
         return [*lines, "None."]
     counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    reasons: dict[tuple[str, str], set[str]] = defaultdict(set)
     for t in upgrades:
         counts[(case_id(t), t["family"])][f"{t['kind']}: {t['after'].get('outcome')}"] += 1
-    lines += ["| scenario | family | producer → consumer pairs |", "|---|---|---|"]
+        if t["kind"] == "break":
+            reasons[(case_id(t), t["family"])].add(_acceptance(t, accepted))
+    lines += [
+        "| scenario | family | producer → consumer pairs | breaks against the baseline |",
+        "|---|---|---|---|",
+    ]
     for (case, family), tally in sorted(counts.items()):
         summary = ", ".join(f"{n} {what}" for what, n in sorted(tally.items()))
-        lines.append(f"| {cell(case)} | {cell(family)} | {cell(summary)} |")
+        verdicts = "; ".join(sorted(reasons[(case, family)])) or "no breaks"
+        lines.append(f"| {cell(case)} | {cell(family)} | {cell(summary)} | {cell(verdicts)} |")
     crashes = [t for t in upgrades if t["after"].get("outcome") in ("crash", "timeout")]
     if crashes:
         lines += ["", "Upgrade pairs where the consumer crashed or hung:", ""]
