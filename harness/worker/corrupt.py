@@ -1,7 +1,8 @@
 """Corrupt artifact bytes the way a scenario asks: truncate, empty, flip bytes.
 
 Offsets of a flip count from the start of the file, or, with `in: code`, from the start of the
-artifact's machine code: wasmtime artifacts are ELF files and their code is the `.text` section.
+artifact's machine code: wasmtime and wasmer's native/dylib artifacts are ELF files, and their
+code starts at the first wasm function's symbol in `.text`.
 """
 
 from __future__ import annotations
@@ -36,16 +37,30 @@ def apply(data: bytes, spec: dict[str, Any] | None) -> bytes:
 
 
 def code_section(data: bytes) -> tuple[int, int]:
-    """(file offset, size) of the `.text` section of a 64-bit little-endian ELF file."""
+    """(file offset, size) of the artifact's machine code in a 64-bit little-endian ELF file: from
+    its first wasm function (the lowest function symbol in `.text` that is not a trampoline; some
+    engines put other code first) to the end of `.text`."""
     sections = elf_sections(data)
     if ".text" not in sections:
         raise CorruptError(
             "artifact has no .text section (sections: {})".format(", ".join(sections))
         )
-    return sections[".text"]
+    text = sections[".text"]
+    starts = [
+        value - text.addr
+        for name, value in function_symbols(data, sections)
+        if "trampoline" not in name and text.addr <= value < text.addr + text.size
+    ]
+    skip = min(starts) if starts else 0
+    return text.offset + skip, text.size - skip
 
 
-def elf_sections(data: bytes) -> dict[str, tuple[int, int]]:
+class Section:
+    def __init__(self, addr: int, offset: int, size: int, link: int, index: int) -> None:
+        self.addr, self.offset, self.size, self.link, self.index = addr, offset, size, link, index
+
+
+def elf_sections(data: bytes) -> dict[str, Section]:
     if data[:4] != b"\x7fELF" or len(data) < 64:
         raise CorruptError("artifact is not an ELF file")
     if data[4] != 2 or data[5] != 1:
@@ -56,16 +71,37 @@ def elf_sections(data: bytes) -> dict[str, tuple[int, int]]:
         raise CorruptError("artifact has a damaged ELF section table")
     headers = []
     for i in range(shnum):
-        name, _type, _flags, _addr, offset, size = struct.unpack_from(
-            "<IIQQQQ", data, shoff + i * shentsize
+        name, _type, _flags, addr, offset, size, link = struct.unpack_from(
+            "<IIQQQQI", data, shoff + i * shentsize
         )
-        headers.append((name, offset, size))
-    strtab_offset, strtab_size = headers[shstrndx][1], headers[shstrndx][2]
-    strtab = data[strtab_offset : strtab_offset + strtab_size]
+        headers.append((name, Section(addr, offset, size, link, i)))
+    names = headers[shstrndx][1]
+    strtab = data[names.offset : names.offset + names.size]
     out = {}
-    for name, offset, size in headers:
+    for name, section in headers:
         end = strtab.find(b"\x00", name)
         label = strtab[name : end if end >= 0 else None].decode("ascii", "replace")
         if label:
-            out[label] = (offset, size)
+            out[label] = section
     return out
+
+
+def function_symbols(data: bytes, sections: dict[str, Section]) -> list[tuple[str, int]]:
+    """(name, address) of each FUNC symbol in `.symtab`, or `.dynsym` when it is stripped."""
+    table = sections.get(".symtab") or sections.get(".dynsym")
+    if table is None:
+        return []
+    by_index = {s.index: s for s in sections.values()}
+    names = by_index.get(table.link)
+    if names is None or table.offset + table.size > len(data):
+        return []
+    strings = data[names.offset : names.offset + names.size]
+    found = []
+    for at in range(table.offset, table.offset + table.size - 23, 24):
+        name, info, _other, _shndx, value, _size = struct.unpack_from("<IBBHQQ", data, at)
+        if info & 0xF == 2:  # STT_FUNC
+            end = strings.find(b"\x00", name)
+            found.append(
+                (strings[name : end if end >= 0 else None].decode("ascii", "replace"), value)
+            )
+    return found
