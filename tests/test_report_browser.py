@@ -51,6 +51,7 @@ def planted() -> dict[str, Any]:
         if run["scenario"] == BREAK_SCENARIO and run.get("runtime") == AFTER:
             step = next(s for s in run["steps"] if s["outcome"] == "crash")
             step["stderr_tail"] += "\n" + PAYLOAD
+            step["known"] = "a known runtime bug " + PAYLOAD
         if run["scenario"] == BREAK_SCENARIO and run.get("runtime") == BEFORE:
             step = next(s for s in run["steps"] if s["outcome"] == "error")
             step["message"] += " " + PAYLOAD
@@ -141,6 +142,7 @@ def test_matrix_cell_opens_the_drill_down(watched: Watched) -> None:
     assert "worker killed by SIGSEGV" in text
     assert "expected error, got crash (SIGSEGV)" in text
     assert "Fatal Python error: Segmentation fault" in text  # the stderr tail
+    assert "stated in the scenario: a known runtime bug " + PAYLOAD in text
     assert panel.locator("dd", has_text="SIGSEGV").count() >= 1  # the signal, as a fact
     assert "scenarios/deserialize_truncated.yaml" in text
     assert "break since " + BEFORE in text
