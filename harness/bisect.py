@@ -21,7 +21,12 @@ from typing import Any
 
 from harness import diff
 from harness.errors import HarnessError
-from harness.matrix import RuntimeSpec, parse_runtime_name, version_key
+from harness.matrix import (
+    WASMER_ENGINE_SUCCESSOR,
+    RuntimeSpec,
+    parse_runtime_name,
+    version_key,
+)
 
 SAME, DIFFERENT, UNTESTABLE = "same", "different", "untestable"
 
@@ -161,10 +166,19 @@ def provision(spec: RuntimeSpec, interpreter: str, root: Path | None = None) -> 
 
 
 def spec_for(family: str, version: str, variant: str = "") -> RuntimeSpec:
+    """The runtime to test; a wasmer variant of either engine generation is mapped to the
+    release's own name for that engine (1.0's jit is 1.1's universal, native is dylib)."""
     name = f"{family}-{version}" + (f"-{variant}" if variant else "")
     try:
         return parse_runtime_name(name)
     except ValueError as exc:
+        engine, _, compiler = variant.partition("-")
+        renames = {**WASMER_ENGINE_SUCCESSOR, **{v: k for k, v in WASMER_ENGINE_SUCCESSOR.items()}}
+        if family == "wasmer" and engine in renames:
+            try:
+                return parse_runtime_name(f"{family}-{version}-{renames[engine]}-{compiler}")
+            except ValueError:
+                pass
         raise BisectError(str(exc)) from None
 
 
