@@ -7,11 +7,12 @@ import os
 import sys
 import tempfile
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import harness
-from harness import baseline, console, diff, matrix, report, session
+from harness import baseline, console, diff, forkserver, matrix, report, session
 from harness.errors import ExitCode, HarnessError, RuntimeSelectionError
 from harness.merge import missing_upgrade_runs
 from harness.report import findings
@@ -205,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
             "wasm-compat: internal error (a bug in wasm-compat; please report it)", file=sys.stderr
         )
         return int(ExitCode.INTERNAL_ERROR)
+    finally:
+        forkserver.close_all()  # warm workers end with the command (atexit would, later)
 
 
 def cmd_validate(options: argparse.Namespace) -> ExitCode:
@@ -281,7 +284,9 @@ def _requested_runtimes(options: argparse.Namespace, out: Path) -> list[Runtime]
             specs = matrix.select(project.specs, patterns)
         except ValueError as exc:
             raise RuntimeSelectionError(f"{project.ini}: {exc}") from None
-        found += [runtime_state(project, spec, scratch) for spec in specs]
+        # probes start each runtime's warm worker: in parallel, each in its own scratch dir
+        with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
+            found += pool.map(lambda s: runtime_state(project, s, scratch / s.name), specs)
     if not found:
         found.append(probe(sys.executable, scratch))
     return found

@@ -4,6 +4,9 @@ Each segment gets a fresh process in its own session (so its whole process group
 a memory cap, a HOME inside the run's work dir, and a deadline. A dead worker is a result: the
 step in flight becomes `crash` with its signal or exit code and the stderr tail; a worker past
 its deadline is interrupted, terminated, then killed, and the step in flight becomes `timeout`.
+
+The process is a fork of the runtime's warm worker (`harness.forkserver`), or a fresh
+interpreter where that is unsafe or turned off; `SegmentRun.isolation` says which, and why.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import os
 import selectors
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -22,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import harness
+from harness import forkserver
+from harness.forkserver import FORK, SPAWN, ForkedChild, ServerUnavailable
 from harness.worker.outcome import CRASH, NOT_RUN, TIMEOUT, check, new_result
 from harness.worker.protocol import PROTOCOL_VERSION, ProtocolError, decode, encode
 
@@ -43,6 +49,8 @@ class SegmentRun:
     stopped: str | None = None  # an observation ended other than ok; later segments do not run
     returncode: int | None = None
     duration_s: float = 0.0
+    isolation: str = SPAWN  # "fork": a fork of the runtime's warm worker; "spawn": a fresh one
+    isolation_reason: str | None = None  # why not a fork
 
 
 _worker_path: str | None = None
@@ -99,22 +107,6 @@ def run_segment(
     by_index = {s["index"]: s for s in steps}
     in_flight: int | None = None
     stderr_file = tempfile.TemporaryFile(prefix="wasm-compat-stderr-")  # noqa: SIM115 - read after the process ends
-    command = [python, "-m", "harness.worker", "--memory-mb", str(memory_mb)]
-    if family:
-        command += ["--family", family]
-    if variant:
-        command += ["--variant", variant]
-    started = time.monotonic()
-    proc = subprocess.Popen(
-        command,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=stderr_file,
-        cwd=workdir,
-        env=segment_env(workdir),
-        start_new_session=True,
-    )
-    assert proc.stdin is not None and proc.stdout is not None
     payload = {
         "index": index,
         "workdir": str(workdir),
@@ -122,15 +114,45 @@ def run_segment(
         "steps": steps,
         "protocol": PROTOCOL_VERSION,
     }
-    try:
-        proc.stdin.write(encode("run_segment", segment=payload) + encode("shutdown"))
-        proc.stdin.close()
-    except BrokenPipeError:
-        pass
+    commands = encode("run_segment", segment=payload) + encode("shutdown")
+    started = time.monotonic()
+    env = segment_env(workdir)
+    proc: subprocess.Popen[bytes] | ForkedChild | None = None
+    server, out.isolation_reason = forkserver.server_for(python, family, variant, segment_env)
+    if server is not None:
+        ours, theirs = socket.socketpair()
+        ours.setblocking(False)  # the commands wait in the socket for the child: no round trip
+        rest = commands
+        with contextlib.suppress(BlockingIOError):
+            rest = commands[ours.send(commands) :]
+        ours.setblocking(True)
+        try:
+            proc = server.fork(workdir, env, memory_mb, theirs.fileno(), stderr_file.fileno())
+        except ServerUnavailable as exc:
+            out.isolation_reason = str(exc)
+            forkserver.forget(python, family, variant, str(exc))
+            ours.close()
+        finally:
+            theirs.close()
+    if isinstance(proc, ForkedChild):
+        out.isolation = FORK
+        events: Any = ours
+        with contextlib.suppress(OSError):
+            ours.sendall(rest)
+            ours.shutdown(socket.SHUT_WR)
+    else:
+        proc = _spawn(python, workdir, env, stderr_file, memory_mb, family, variant)
+        assert proc.stdin is not None and proc.stdout is not None
+        events = proc.stdout
+        try:
+            proc.stdin.write(commands)
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass
     timed_out = False
     buffer = b""
     selector = selectors.DefaultSelector()
-    selector.register(proc.stdout, selectors.EVENT_READ)
+    selector.register(events, selectors.EVENT_READ)
     try:
         while True:
             remaining = started + timeout - time.monotonic()
@@ -139,7 +161,10 @@ def run_segment(
                 break
             if not selector.select(remaining):
                 continue
-            chunk = os.read(proc.stdout.fileno(), 65536)
+            try:
+                chunk = os.read(events.fileno(), 65536)
+            except ConnectionResetError:
+                chunk = b""
             if not chunk:
                 break
             buffer += chunk
@@ -174,6 +199,9 @@ def run_segment(
                 elif name == "segment_finished":
                     out.completed = bool(message["completed"])
                     out.stopped = message.get("stopped")
+    except BaseException:  # Ctrl-C or a bug here: the segment's process must not outlive us
+        _kill_group(proc, signal.SIGKILL)
+        raise
     finally:
         selector.close()
         if timed_out:
@@ -184,7 +212,9 @@ def run_segment(
             _kill_group(proc, signal.SIGKILL)
             proc.wait()
         _kill_group(proc, signal.SIGKILL)  # nothing the segment started outlives it
-        proc.stdout.close()
+        events.close()
+    if isinstance(proc, ForkedChild) and proc.lost and not timed_out:
+        out.harness_error = f"the segment's process ended unobserved: {proc.lost}"
     out.returncode = proc.returncode
     out.duration_s = round(time.monotonic() - started, 6)
     tail = _tail(stderr_file)
@@ -226,6 +256,31 @@ def run_segment(
     return out
 
 
+def _spawn(
+    python: str,
+    workdir: Path,
+    env: dict[str, str],
+    stderr_file: Any,
+    memory_mb: int,
+    family: str | None,
+    variant: str,
+) -> subprocess.Popen[bytes]:
+    command = [python, "-m", "harness.worker", "--memory-mb", str(memory_mb)]
+    if family:
+        command += ["--family", family]
+    if variant:
+        command += ["--variant", variant]
+    return subprocess.Popen(
+        command,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=stderr_file,
+        cwd=workdir,
+        env=env,
+        start_new_session=True,
+    )
+
+
 def _only_last_missing(by_index: dict[int, Any], out: SegmentRun) -> bool:
     """A crash that was expected completes the segment only if it hit the segment's last step."""
     return bool(max(by_index) == out.results[-1]["index"])
@@ -256,7 +311,7 @@ def _signal_name(number: int) -> str:
         return f"signal {number}"
 
 
-def _escalate(proc: subprocess.Popen[bytes]) -> None:
+def _escalate(proc: subprocess.Popen[bytes] | ForkedChild) -> None:
     for sig, grace in ESCALATION:
         _kill_group(proc, sig)
         try:
@@ -266,7 +321,7 @@ def _escalate(proc: subprocess.Popen[bytes]) -> None:
             continue
 
 
-def _kill_group(proc: subprocess.Popen[bytes], sig: int) -> None:
+def _kill_group(proc: subprocess.Popen[bytes] | ForkedChild, sig: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, sig)
 

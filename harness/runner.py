@@ -198,6 +198,8 @@ def run_case(
                 "runtime": on.name,
                 "returncode": seg.returncode,
                 "duration_s": seg.duration_s,
+                "isolation": seg.isolation,
+                "isolation_reason": seg.isolation_reason,
             }
         )
         if seg.unavailable:

@@ -140,9 +140,15 @@ def _each(work: Callable[[T], None], items: Sequence[T], jobs: int) -> None:
         for item in items:
             work(item)
         return
-    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="wasm-compat") as pool:
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="wasm-compat")
+    try:
         for future in [pool.submit(work, item) for item in items]:
             future.result()  # re-raise a harness bug here, not silently
+    except BaseException:
+        # Ctrl-C or a bug: drop the queued runs, finish only those in flight
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 def rerun_changed(

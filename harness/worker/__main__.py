@@ -2,6 +2,10 @@
 
 Moves the protocol off fd 1, caps its own memory, imports the runtime, says `worker_ready`, then
 runs `run_segment` commands until `shutdown` or end of input.
+
+`python -m harness.worker --fork-server --control-fd FD [--family F] [--variant V]` is instead a
+warm worker: it imports the runtime once and forks a child per segment that becomes exactly the
+worker above (see `harness.worker.forkserver`).
 """
 
 from __future__ import annotations
@@ -12,6 +16,11 @@ import platform
 import resource
 import sys
 import traceback
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from harness.adapters.base import Adapter
+    from harness.worker.protocol import Channel
 
 
 def _move_protocol_off_stdout() -> int:
@@ -32,10 +41,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-mb", type=int, default=0)
     parser.add_argument("--family", default=None)
     parser.add_argument("--variant", default="", help="e.g. wasmer's engine-compiler")
+    parser.add_argument("--fork-server", action="store_true", help="fork a child per segment")
+    parser.add_argument("--control-fd", type=int, default=-1, help="the fork server's socket")
     options = parser.parse_args(argv)
     events_fd = _move_protocol_off_stdout()
+    if options.fork_server:
+        from harness.worker import forkserver
 
-    from harness.worker.protocol import PROTOCOL_VERSION, Channel
+        os.close(events_fd)  # a fork server speaks only on its control socket
+        return forkserver.main(
+            options.control_fd, options.family, options.variant, serve, _cap_memory
+        )
+
+    from harness.worker.protocol import Channel
 
     channel = Channel(sys.stdin.buffer, events_fd)
     if options.memory_mb:
@@ -51,6 +69,14 @@ def main(argv: list[str] | None = None) -> int:
             detail=traceback.format_exc(limit=3),
         )
         return 0
+    return serve(channel, adapter)
+
+
+def serve(channel: Channel, adapter: Adapter) -> int:
+    """Say `worker_ready`, then run segments until `shutdown`: a fresh worker or a forked child."""
+    from harness.worker.protocol import PROTOCOL_VERSION
+    from harness.worker.segment import Segment, Stopped, run
+
     channel.send(
         "worker_ready",
         protocol=PROTOCOL_VERSION,
@@ -58,8 +84,6 @@ def main(argv: list[str] | None = None) -> int:
         python=platform.python_version(),
         pid=os.getpid(),
     )
-    from harness.worker.segment import Segment, Stopped, run
-
     while True:
         command = channel.receive()
         if command is None or command["name"] == "shutdown":

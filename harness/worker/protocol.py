@@ -2,6 +2,9 @@
 
 Commands (coordinator -> worker, on the worker's stdin) are imperative; events (worker ->
 coordinator, on the worker's protocol fd) are past tense. An unknown name is a protocol error.
+A fork server (`python -m harness.worker --fork-server`) speaks the same kind of messages, one
+per packet, on its control socket: `fork_segment` and `shutdown` in, `server_ready`,
+`segment_forked`, `fork_refused`, `segment_exited` and `worker_failed` out.
 """
 
 from __future__ import annotations
@@ -10,9 +13,9 @@ import json
 import os
 from typing import Any, BinaryIO
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2  # 2: the fork server's control messages
 
-COMMANDS = ("run_segment", "shutdown")
+COMMANDS = ("run_segment", "shutdown", "fork_segment")
 EVENTS = (
     "worker_ready",
     "segment_started",
@@ -20,6 +23,10 @@ EVENTS = (
     "step_finished",
     "segment_finished",
     "worker_failed",
+    "server_ready",
+    "segment_forked",
+    "fork_refused",
+    "segment_exited",
 )
 
 Message = dict[str, Any]

@@ -218,7 +218,15 @@ class Segment:
 
 
 def _count_files(path: str) -> int:
-    return sum(len(files) for _, _, files in os.walk(path))
+    """Cache entries: not the bookkeeping a runtime's background thread writes when it gets to it
+    (wasmtime's `*.stats`, `.cleanup.wip-PID` and the `*.wip-atomic-write-*` files it renames),
+    which would make a hit look like a miss."""
+    return sum(
+        1
+        for _, _, files in os.walk(path)
+        for name in files
+        if not name.startswith(".") and not name.endswith(".stats") and ".wip-" not in name
+    )
 
 
 def _tail(path: str) -> str:
