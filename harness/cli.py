@@ -12,7 +12,17 @@ from pathlib import Path
 from typing import Any
 
 import harness
-from harness import baseline, console, diff, forkserver, matrix, report, session
+from harness import (
+    baseline,
+    cli_search,
+    console,
+    diff,
+    forkserver,
+    matrix,
+    report,
+    scaffold,
+    session,
+)
 from harness.errors import ExitCode, HarnessError, RuntimeSelectionError
 from harness.merge import missing_upgrade_runs
 from harness.report import findings
@@ -152,6 +162,20 @@ def build_parser() -> argparse.ArgumentParser:
     _add_baseline(merge)
     merge.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, help=argparse.SUPPRESS)
     merge.add_argument("--memory-mb", type=int, default=DEFAULT_MEMORY_MB, help=argparse.SUPPRESS)
+
+    cli_search.add_parsers(sub)
+
+    new = sub.add_parser("new", help="write a commented scenario skeleton that validates")
+    new.add_argument("name", help="the scenario's name (a-z, 0-9, _): scenarios/NAME.yaml")
+    new.add_argument(
+        "--from",
+        dest="template",
+        default="basic",
+        metavar="TEMPLATE",
+        help=f"one of {', '.join(scaffold.TEMPLATES)} (default basic), or a scenario file",
+    )
+    new.add_argument("--dir", type=Path, default=Path("scenarios"), help="default: scenarios/")
+    sub.add_parser("schema", help="print the scenario JSON Schema (for editors)")
     return parser
 
 
@@ -438,6 +462,17 @@ def cmd_merge(options: argparse.Namespace) -> ExitCode:
     return _report(document, options.baseline)
 
 
+def cmd_new(options: argparse.Namespace) -> ExitCode:
+    path = scaffold.new_scenario(options.name, options.dir, options.template)
+    print(f"wrote {path}: fill in its description, then `wasm-compat run {path}`")
+    return ExitCode.OK
+
+
+def cmd_schema(options: argparse.Namespace) -> ExitCode:
+    sys.stdout.write(scaffold.print_schema())
+    return ExitCode.OK
+
+
 COMMANDS = {
     "validate": cmd_validate,
     "run": cmd_run,
@@ -446,4 +481,8 @@ COMMANDS = {
     "baseline": cmd_baseline,
     "merge": cmd_merge,
     "report": cmd_report,
+    "bisect": cli_search.cmd_bisect,
+    "explore": cli_search.cmd_explore,
+    "new": cmd_new,
+    "schema": cmd_schema,
 }

@@ -63,3 +63,29 @@ def test_bisect_names_the_release_that_started_aborting(tmp_path: Path) -> None:
     assert found.good["outcome"] == "ok" and found.bad["outcome"] == "crash"
     assert len(found.tested) < len(bisect.between(versions, "0.30.0", "0.40.0"))
     assert lines[0] == "9 release(s) between 0.30.0 and 0.40.0"
+
+
+@pytest.mark.integration
+@pytest.mark.matrix
+def test_the_bisect_command_prints_the_release_and_the_evidence() -> None:
+    import subprocess
+    import sys
+
+    bisect_cmd = (sys.executable, "-m", "harness", "bisect")
+    scenario = ROOT / "scenarios" / "config_reference_types_without_bulk_memory.yaml"
+    proc = subprocess.run(
+        [*bisect_cmd, str(scenario), "--family", "wasmtime", "--good", "0.38.0", "--bad", "0.40.0"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "first release that differs: wasmtime 0.39.1 (0.38.0 is the last" in proc.stdout
+    assert "0.39.1  crash (SIGABRT)" in proc.stdout
+    traps = ROOT / "scenarios" / "traps.yaml"
+    bad = subprocess.run(
+        [*bisect_cmd, str(traps), "--family", "wasmtime", "--good", "0.30.0", "--bad", "0.40.0"],
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 2 and "pick one parameter set with --param" in bad.stderr

@@ -178,3 +178,36 @@ def test_shards_merge_into_one_result_set(project: Path) -> None:
         found[("upgrade_serialized_imports", "wasmtime-0.30.0", "wasmtime-50.0.1", True)] == "break"
     )
     assert proc.returncode == 1
+
+
+def test_explore_and_the_pytest_plugin_use_the_pinned_runtimes(project: Path) -> None:
+    proc = cli(
+        project,
+        "explore",
+        "--runtime",
+        "wasmtime-0.30.0",
+        "--runtime",
+        "wasmtime-50.0.1",
+        "--seed",
+        "1",
+        "--max-examples",
+        "40",
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # something found
+    (found,) = (project / "scenarios" / "found").glob("found_*.yaml")
+    assert "wasmtime-0.30.0" in found.read_text() and "wasm-compat explore" in found.read_text()
+    assert list((project / "explore-db").glob("*.json"))
+    again = cli(project, "validate", str(found))
+    assert again.returncode == 0, again.stderr
+    env = {k: v for k, v in os.environ.items() if k != "TOX_WORK_DIR"}
+    pytest_cmd = (sys.executable, "-m", "pytest", "scenarios", "-q", "-p", "no:cacheprovider")
+    tests = subprocess.run(
+        [*pytest_cmd, "--wasm-runtime", "wasmtime-0.30.0", "-k", "deserialize_plain_wasm"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert tests.returncode == 0, tests.stdout[-3000:]
+    assert "1 passed" in tests.stdout
