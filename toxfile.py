@@ -3,7 +3,8 @@
 `wasmtime-50.0.1` installs wasmtime==50.0.1; `wasmer-1.1.0-universal-cranelift` installs
 wasmer==1.1.0 and wasmer-compiler-cranelift==1.1.0 on the CPython 3.9 that the `python39` env
 provides. These are defaults: a `[testenv:NAME]` section in tox.ini overrides any of them.
-The `matrix` env runs after every runtime env, so `tox -p` provisions them all first.
+The `matrix` env runs after every runtime env, so `tox -p` provisions them all first. Runtime
+envs carry the labels `wasmtime` or `wasmer`, and `latest` for the newest release of each line.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from tox.session.state import State
 
 sys.path.insert(0, str(Path(__file__).parent))
 from harness.interpreters import default_prefix, stable_path
-from harness.matrix import is_runtime_name, parse_runtime_name
+from harness.matrix import is_runtime_name, parse_runtime_name, version_key
 
 PYTHON39_ENV = "python39"
 
@@ -37,6 +38,13 @@ def tox_add_env_config(env_conf: EnvConfigSet, state: State) -> None:
         if spec.needs_old_python:
             defaults["base_python"] = [str(stable_path(default_prefix(dict(os.environ))))]
             defaults["depends"] = EnvList([PYTHON39_ENV])
+        # `tox -m wasmtime`, `tox -m wasmer`, `tox -m latest` (the newest release of each line)
+        runtimes = [
+            parse_runtime_name(e) for e in state.conf.core["env_list"] if is_runtime_name(e)
+        ]
+        newest = max(version_key(r.version) for r in runtimes if r.line == spec.line)
+        latest = ["latest"] if version_key(spec.version) == newest else []
+        defaults["labels"] = [spec.family, *latest]
     elif name == "matrix":
         every = state.conf.core["env_list"]
         defaults["depends"] = EnvList([e for e in every if is_runtime_name(e)])
