@@ -10,7 +10,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from harness import bisect, explore
 from harness.errors import ExitCode, HarnessError, RuntimeSelectionError
 from harness.fixtures import find_fixture_dir
 from harness.suite import load_suite
@@ -89,6 +88,8 @@ def add_parsers(sub: Any) -> None:
 
 
 def cmd_bisect(options: argparse.Namespace) -> ExitCode:
+    from harness import bisect
+
     suite = load_suite([options.scenario])
     if suite.errors:
         raise HarnessError(str(suite.errors[0]))
@@ -139,7 +140,7 @@ def _pick_case(cases: list[Any], params: list[str]) -> Any:
 
 
 def cmd_explore(options: argparse.Namespace) -> ExitCode:
-    from harness import matrix
+    from harness import explore, matrix
     from harness.toxenvs import load_project, runtime_state
 
     if len(options.runtime) != 2:
