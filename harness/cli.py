@@ -100,6 +100,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--keep-work", action="store_true", help="keep the work dirs of passing runs too"
     )
+    run.add_argument(
+        "--resume",
+        type=Path,
+        metavar="OUT",
+        help="finish a run that was cut short, from OUT/results.jsonl, with its own options "
+        "(only -j is taken from this command line)",
+    )
 
     runtimes = sub.add_parser("runtimes", help="list the runtimes pinned in tox.ini")
     _add_tox_ini(runtimes)
@@ -246,7 +253,61 @@ def cmd_validate(options: argparse.Namespace) -> ExitCode:
     return ExitCode.USAGE_ERROR if suite.errors else ExitCode.OK
 
 
+# The options a run records in results.jsonl's header, so that `--resume` repeats them.
+RESUMABLE = (
+    "paths",
+    "fixtures",
+    "pattern",
+    "runtime",
+    "python",
+    "tox_ini",
+    "timeout",
+    "memory_mb",
+    "reruns",
+    "cross_family",
+    "keep_work",
+    "baseline",
+)
+
+
+def _recorded_options(options: argparse.Namespace) -> dict[str, Any]:
+    def plain(value: Any) -> Any:
+        if isinstance(value, Path):
+            return str(value.resolve())
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        return value
+
+    return {key: plain(getattr(options, key)) for key in RESUMABLE}
+
+
+def _resumed(options: argparse.Namespace) -> tuple[argparse.Namespace, dict[str, Any]]:
+    """The options of the run being resumed, and what it recorded before it was cut short."""
+    from harness.results import read_jsonl
+
+    out: Path = options.resume
+    jsonl = out / "results.jsonl"
+    if not jsonl.exists():
+        raise HarnessError(f"--resume {out}: no results.jsonl there to resume")
+    previous = read_jsonl(jsonl)
+    if not previous["options"]:
+        raise HarnessError(f"{jsonl}: written by a wasm-compat that cannot resume it; run again")
+    restored = argparse.Namespace(**vars(options))
+    for key in RESUMABLE:
+        value = previous["options"].get(key, getattr(options, key))
+        if key in ("paths", "python"):
+            value = [Path(v) if key == "paths" else v for v in value]
+        elif key in ("fixtures", "tox_ini", "baseline") and value is not None:
+            value = Path(value)
+        setattr(restored, key, value)
+    restored.out = out
+    return restored, previous
+
+
 def cmd_run(options: argparse.Namespace) -> ExitCode:
+    previous: dict[str, Any] = {"runs": [], "runtimes": []}
+    if options.resume:
+        options, previous = _resumed(options)
     suite = load_suite(options.paths, options.fixtures, build=True)
     if suite.errors:
         for error in suite.errors:
@@ -257,11 +318,13 @@ def cmd_run(options: argparse.Namespace) -> ExitCode:
         raise HarnessError(f"no scenario matches -k {options.pattern!r}")
     entries = baseline.load(options.baseline)
     out: Path = options.out
-    started = now()
+    started = previous.get("started") or now()
     runtimes = _requested_runtimes(options, out)
-    writer = ResultsWriter(out)
+    writer = ResultsWriter(out, _recorded_options(options), resume=bool(options.resume))
+    recorded_runtimes = {r.get("name") for r in previous["runtimes"]}
     for runtime in runtimes:
-        writer.runtime(runtime.to_json())
+        if runtime.name not in recorded_runtimes:
+            writer.runtime(runtime.to_json())
         if runtime.unavailable:
             print(f"wasm-compat: {runtime.name}: {runtime.problem}", file=sys.stderr)
     if not any(r.unavailable is None for r in runtimes):
@@ -273,7 +336,12 @@ def cmd_run(options: argparse.Namespace) -> ExitCode:
     planned = session.plan(cases, runtimes, options.cross_family)
     limits = session.Limits(options.timeout, options.memory_mb, options.keep_work)
     runtime_records = [r.to_json() for r in runtimes]
-    runs: list[dict[str, Any]] = []
+    runs: list[dict[str, Any]] = list(previous["runs"])
+    done = {(r["scenario"], r.get("params_id") or "", diff.run_label(r)) for r in runs}
+    everything = planned
+    planned = [p for p in planned if (p.case.scenario.name, p.case.params_id, p.label) not in done]
+    if options.resume:
+        print(f"resuming {out}: {len(done)} run(s) recorded, {len(planned)} to go")
     progress = console.Progress(len(planned))
 
     def record(run: dict[str, Any]) -> None:
@@ -285,7 +353,15 @@ def cmd_run(options: argparse.Namespace) -> ExitCode:
         session.run_all(planned, suite, out, limits, record, options.jobs)
         progress.finish()
         rerun = session.rerun_changed(
-            runs, planned, runtime_records, suite, out, limits, options.reruns, options.jobs
+            runs,
+            everything,
+            runtime_records,
+            suite,
+            out,
+            limits,
+            options.reruns,
+            options.jobs,
+            recorded=lambda key, run: writer.rerun(key, run["reruns"], run["flaky"]),
         )
         if rerun:
             print(

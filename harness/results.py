@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import harness
+from harness.diff import run_label
 from harness.errors import ResultsError
 
 FORMAT = 1
@@ -21,17 +22,25 @@ RUNTIME_KEYS = ("name", "family", "version", "variant")
 
 
 class ResultsWriter:
-    def __init__(self, out: Path) -> None:
+    """results.jsonl: a header (with the run's options, so `--resume` can finish it), then each
+    runtime, run and rerun as it ends, flushed to disk, so a killed run loses only what was in
+    flight. `resume` appends to an existing file instead."""
+
+    def __init__(
+        self, out: Path, options: dict[str, Any] | None = None, resume: bool = False
+    ) -> None:
         self.out = out
         out.mkdir(parents=True, exist_ok=True)
         self.path = out / "results.jsonl"
         try:
-            self._file: IO[str] = self.path.open("w", encoding="utf-8")
+            self._file: IO[str] = self.path.open("a" if resume else "w", encoding="utf-8")
         except OSError as exc:
             raise ResultsError(f"cannot write {self.path}: {exc.strerror}") from None
-        self._write(
-            {"kind": "header", "format": FORMAT, "harness": harness.__version__, "started": now()}
-        )
+        if resume:
+            self._file.write("\n")  # ends a line the killed run left half written
+        else:
+            header = {"kind": "header", "format": FORMAT, "harness": harness.__version__}
+            self._write({**header, "started": now(), "options": options or {}})
 
     def _write(self, record: dict[str, Any]) -> None:
         self._file.write(json.dumps(record, sort_keys=True, default=str) + "\n")
@@ -43,6 +52,9 @@ class ResultsWriter:
 
     def run(self, record: dict[str, Any]) -> None:
         self._write({"kind": "run", **record})
+
+    def rerun(self, key: tuple[str, str, str], reruns: list[Any], flaky: bool) -> None:
+        self._write({"kind": "rerun", "key": list(key), "reruns": reruns, "flaky": flaky})
 
     def close(self) -> None:
         self._file.close()
@@ -154,7 +166,9 @@ def read_results(path: Path) -> dict[str, Any]:
 def read_jsonl(path: Path) -> dict[str, Any]:
     runtimes: list[dict[str, Any]] = []
     runs: list[dict[str, Any]] = []
+    reruns: dict[tuple[str, ...], dict[str, Any]] = {}
     started = ""
+    options: dict[str, Any] = {}
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
@@ -165,8 +179,8 @@ def read_jsonl(path: Path) -> dict[str, Any]:
         try:
             record = json.loads(line)
         except ValueError:
-            if number == len(lines):  # the last line was being written when the run died
-                break
+            if number == len(lines) or not lines[number].strip():
+                continue  # the line being written when the run died (a resume ends it)
             raise ResultsError(f"{path}:{number}: not a JSON record") from None
         kind = record.pop("kind", None)
         if kind == "header":
@@ -176,8 +190,22 @@ def read_jsonl(path: Path) -> dict[str, Any]:
                     f"wasm-compat reads format {FORMAT}; re-run `wasm-compat run`"
                 )
             started = record.get("started", "")
+            options = record.get("options") or {}
         elif kind == "runtime":
-            runtimes.append(record)
+            if all(r.get("name") != record.get("name") for r in runtimes):
+                runtimes.append(record)
         elif kind == "run":
             runs.append(record)
-    return {"format": FORMAT, "started": started, "runtimes": runtimes, "runs": runs}
+        elif kind == "rerun":
+            reruns[tuple(record["key"])] = record
+    for run in runs:  # reruns recorded before a resume
+        done = reruns.get((run["scenario"], run.get("params_id") or "", run_label(run)))
+        if done is not None:
+            run["reruns"], run["flaky"] = done["reruns"], done["flaky"]
+    return {
+        "format": FORMAT,
+        "started": started,
+        "runtimes": runtimes,
+        "runs": runs,
+        "options": options,
+    }

@@ -21,6 +21,7 @@ from harness.scenario import Case
 from harness.suite import Suite
 
 DEFAULT_RERUNS = 2
+_lock = threading.Lock()  # results.jsonl is written by one thread at a time
 
 
 @dataclass(frozen=True)
@@ -160,9 +161,12 @@ def rerun_changed(
     limits: Limits,
     times: int,
     jobs: int = 1,
+    recorded: Callable[[tuple[str, str, str], dict[str, Any]], None] | None = None,
 ) -> int:
     """Rerun, `times` more each in fresh processes, every run on either side of a transition
-    that is not `same`; a run whose signature changes is marked flaky. Returns runs rerun."""
+    that is not `same`; a run whose signature changes is marked flaky. A run that already has
+    its reruns (a resumed run) is not rerun; `recorded` is told of each new one. Returns runs
+    rerun."""
     if times <= 0:
         return 0
     wanted = diff.needs_rerun(diff.transitions(runs, runtimes))
@@ -171,7 +175,8 @@ def rerun_changed(
     for record in runs:
         key = (record["scenario"], record.get("params_id") or "", diff.run_label(record))
         item = by_key.get(key)
-        if key in wanted and item is not None and record["outcome"] != "not_run":
+        fresh = "reruns" not in record
+        if key in wanted and item is not None and record["outcome"] != "not_run" and fresh:
             chosen.append((item, record))
 
     def again(pair: tuple[Planned, dict[str, Any]]) -> None:
@@ -179,6 +184,10 @@ def rerun_changed(
         reruns = [execute(item, suite, out, limits) for _ in range(times)]
         record["reruns"] = [diff.summary_of(diff.signature(r)) for r in reruns]
         record["flaky"] = diff.is_flaky(record, reruns)
+        if recorded is not None:
+            key = (record["scenario"], record.get("params_id") or "", diff.run_label(record))
+            with _lock:
+                recorded(key, record)
 
     _each(again, chosen, jobs)
     return len(chosen)
