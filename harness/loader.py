@@ -50,7 +50,12 @@ def load_yaml(text: str, path: str) -> tuple[Any, Lines]:
     """Parse YAML into plain data, with a map from each node's path to its 1-based line."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise ScenarioError(path, None, f"file is larger than {MAX_BYTES} bytes")
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)  # its reader refuses control characters right away
+    except yaml.reader.ReaderError as exc:
+        at = text.count("\n", 0, exc.position) + 1
+        problem = f"character U+{exc.character:04X} is not allowed in YAML"
+        raise ScenarioError(path, at, f"invalid YAML: {problem}") from None
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:

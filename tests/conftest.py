@@ -6,6 +6,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Scenario files the tests hand to the harness themselves, not for the pytest plugin to collect.
+collect_ignore_glob = ["data/*"]
+
 
 @pytest.fixture
 def project_root() -> Path:

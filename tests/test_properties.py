@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import yaml
@@ -44,13 +45,19 @@ DOCUMENTS = st.fixed_dictionaries(
         "engine": VALUES,
         "upgrade": VALUES,
         "timeout": VALUES,
+        "known": VALUES,
+        "producer": VALUES,
     },
 )
-
-
-@settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+# CI tries a few hundred documents; `tox -e fuzz` sets 10000 and more.
+FUZZ = settings(
+    max_examples=int(os.environ.get("WASM_COMPAT_FUZZ_EXAMPLES", "300")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+
+
+@FUZZ
 @given(DOCUMENTS)
 def test_any_document_loads_or_fails_with_one_line(tmp_path: Path, document: dict) -> None:
     path = tmp_path / "generated.yaml"
@@ -72,3 +79,15 @@ def test_normalizing_twice_changes_nothing(message: str) -> None:
 def test_addresses_and_paths_do_not_make_messages_differ(address: int, path: str) -> None:
     a = normalize(f"fault at 0x{address:x} reading {path}")
     assert a == normalize(f"fault at 0x{address + 1:x} reading /other/dir/file")
+
+
+@FUZZ
+@given(st.one_of(st.binary(max_size=300), st.text(max_size=300).map(str.encode)))
+def test_any_bytes_load_or_fail_with_one_line(tmp_path: Path, raw: bytes) -> None:
+    path = tmp_path / "generated.yaml"
+    path.write_bytes(raw)
+    try:
+        load_scenario(path)
+    except ScenarioError as exc:
+        assert "\n" not in str(exc)
+        assert str(exc).startswith(str(path))

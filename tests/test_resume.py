@@ -95,3 +95,22 @@ def test_resume_needs_a_results_file(tmp_path: Path) -> None:
         text=True,
     )
     assert proc.returncode == 2 and "no results.jsonl there to resume" in proc.stderr
+
+
+def test_ctrl_c_stops_a_run_and_leaves_nothing_running(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    coordinator = subprocess.Popen(
+        [sys.executable, "-m", "harness", "run", "--out", str(out), "-j", "2"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while recorded_runs(out) < 8 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(coordinator.pid, signal.SIGINT)  # what Ctrl-C sends
+    _, stderr = coordinator.communicate(timeout=60)
+    assert coordinator.returncode == 130 and "interrupted" in stderr
+    assert (out / "compat.json").exists()  # what ran is reported, in a `finally`
+    assert wait_until_gone(out) == []

@@ -37,6 +37,8 @@ class HostLibrary:
             "record": HostFunc(("i32",), (), self._record),
             "trap": HostFunc((), (), _trap),
             "exit": HostFunc(("i32",), (), _exit),
+            "block": HostFunc((), (), _block),
+            "flood": HostFunc(("i32",), (), _flood),
         }
 
     def _record(self, value: int) -> None:
@@ -63,3 +65,20 @@ def _trap() -> None:
 def _exit(code: int) -> None:
     # An embedder's host function that ends the process: the step becomes a crash with this code.
     os._exit(code & 0xFF)
+
+
+def _block() -> None:
+    # An embedder's host function stuck in native code (a lock, a syscall): only a kill ends it.
+    import signal
+
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    while True:
+        signal.sigtimedwait({signal.SIGUSR2}, 3600)
+
+
+def _flood(megabytes: int) -> None:
+    # A host function (or a runtime's logging) that writes without end to the process's stdout.
+    chunk = b"\x1b[31m<b>flood</b>\xff\xfe " * 4096
+    left = megabytes * 1024 * 1024
+    while left > 0:
+        left -= os.write(1, chunk[: min(len(chunk), left)])
