@@ -250,10 +250,10 @@ class Explorer:
         self.timeout, self.memory_mb = timeout, memory_mb
         self.fixtures = work / "fixtures"
         self.fixtures.mkdir(parents=True, exist_ok=True)
-        for wat in library.glob("*.wat"):
+        for wat in library.glob("*.wat"):  # copies: a fixture may not link out of its folder
             target = self.fixtures / wat.name
             if not target.exists():
-                target.symlink_to(wat.resolve())
+                shutil.copyfile(wat, target)
         self.builder = FixtureBuilder(self.fixtures)
         self.count = 0
 

@@ -61,6 +61,9 @@ class FixtureBuilder:
         if not path.is_file():
             known = ", ".join(available(self.fixture_dir)) or "none"
             raise FixtureError(f"fixture '{name}' not found in {self.fixture_dir} (known: {known})")
+        if not path.resolve().is_relative_to(self.fixture_dir.resolve()):
+            # a scenario names fixtures; what it reads must stay inside the fixture directory
+            raise FixtureError(f"fixture '{name}': {path} is a link to outside {self.fixture_dir}")
         return path
 
     def build(self, name: str) -> Path:

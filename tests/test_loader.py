@@ -170,6 +170,17 @@ def test_missing_fixture_is_reported_at_its_step(scenario_dir: Path) -> None:
     assert "known: add" in error
 
 
+def test_a_fixture_linking_out_of_its_folder_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "wasm_fixtures").mkdir()
+    (tmp_path / "secret.wat").write_text("(module)")
+    (tmp_path / "wasm_fixtures" / "leak.wat").symlink_to(tmp_path / "secret.wat")
+    (tmp_path / "scenarios").mkdir()
+    write(tmp_path / "scenarios", "steps:\n  - compile: leak\n")
+    (error,) = load_suite([tmp_path / "scenarios"]).errors
+    assert ":2: step 1 (compile): fixture 'leak':" in str(error)
+    assert "is a link to outside" in str(error)
+
+
 def test_validate_reports_every_bad_file(scenario_dir: Path) -> None:
     write(scenario_dir, "steps: [frob]\n", "a.yaml")
     write(scenario_dir, "steps: 5\n", "b.yaml")
