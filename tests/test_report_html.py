@@ -265,3 +265,9 @@ def test_render_does_not_touch_the_document() -> None:
     before = copy.deepcopy(document)
     html.render(document)
     assert document == before
+
+
+def test_runs_with_known_behaviour_are_counted() -> None:
+    document = golden()
+    document["summary"]["known"] = 4
+    assert "79 passed (4 with known behaviour) · 12 failed" in html.render(document)
