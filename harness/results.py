@@ -17,7 +17,49 @@ import harness
 from harness.diff import run_label
 from harness.errors import ResultsError
 
-FORMAT = 1
+# 2: segments record their isolation, runs what known behaviour applied, the results.jsonl
+# header the run's options and `rerun` records follow runs. Format 1 files are migrated on read.
+FORMAT = 2
+OLDEST = 1
+_SPAWN_ONLY = "recorded before warm workers existed (results format 1)"
+
+
+def _check_format(version: Any, where: str) -> None:
+    if isinstance(version, int) and not isinstance(version, bool) and OLDEST <= version <= FORMAT:
+        return
+    if isinstance(version, int) and version > FORMAT:
+        raise ResultsError(
+            f"{where}: results format {version}, this wasm-compat reads formats {OLDEST} to "
+            f"{FORMAT}; upgrade wasm-compat (pip install -U wasm-compat) to read it"
+        )
+    raise ResultsError(
+        f"{where}: results format {version!r}, not a wasm-compat results file this version "
+        "reads; re-run `wasm-compat run` to make one"
+    )
+
+
+def migrate_run(run: dict[str, Any], version: int) -> dict[str, Any]:
+    """A run record of an older format, in today's: format 1 ran every segment in a fresh
+    interpreter and had no known behaviour."""
+    if version < 2:
+        for segment in run.get("segments") or []:
+            segment.setdefault("isolation", "spawn")
+            segment.setdefault("isolation_reason", _SPAWN_ONLY)
+    return run
+
+
+def migrate(document: dict[str, Any]) -> dict[str, Any]:
+    version = document["format"]
+    if version < FORMAT:
+        for run in document.get("runs", []):
+            migrate_run(run, version)
+        document.setdefault("summary", {}).setdefault(
+            "known", sum(1 for r in document.get("runs", []) if r.get("known"))
+        )
+        document["format"], document["migrated_from"] = FORMAT, version
+    return document
+
+
 RUNTIME_KEYS = ("name", "family", "version", "variant")
 
 
@@ -140,12 +182,8 @@ def read_compat(path: Path) -> dict[str, Any]:
     except (OSError, ValueError) as exc:
         raise ResultsError(f"{path}: cannot read results ({exc})") from None
     version = document.get("format") if isinstance(document, dict) else None
-    if version != FORMAT:
-        raise ResultsError(
-            f"{path}: results format {version!r}, this wasm-compat reads format {FORMAT}; "
-            "re-run `wasm-compat run` or upgrade wasm-compat"
-        )
-    return document
+    _check_format(version, str(path))
+    return migrate(document)
 
 
 def read_results(path: Path) -> dict[str, Any]:
@@ -168,6 +206,7 @@ def read_jsonl(path: Path) -> dict[str, Any]:
     runs: list[dict[str, Any]] = []
     reruns: dict[tuple[str, ...], dict[str, Any]] = {}
     started = ""
+    version = FORMAT
     options: dict[str, Any] = {}
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -184,18 +223,15 @@ def read_jsonl(path: Path) -> dict[str, Any]:
             raise ResultsError(f"{path}:{number}: not a JSON record") from None
         kind = record.pop("kind", None)
         if kind == "header":
-            if record.get("format") != FORMAT:
-                raise ResultsError(
-                    f"{path}:{number}: results format {record.get('format')!r}, this "
-                    f"wasm-compat reads format {FORMAT}; re-run `wasm-compat run`"
-                )
+            _check_format(record.get("format"), f"{path}:{number}")
+            version = record["format"]
             started = record.get("started", "")
             options = record.get("options") or {}
         elif kind == "runtime":
             if all(r.get("name") != record.get("name") for r in runtimes):
                 runtimes.append(record)
         elif kind == "run":
-            runs.append(record)
+            runs.append(migrate_run(record, version))
         elif kind == "rerun":
             reruns[tuple(record["key"])] = record
     for run in runs:  # reruns recorded before a resume

@@ -57,7 +57,7 @@ def test_crash_and_timeout_are_pinned_on_their_step(bundled_run: tuple) -> None:
 
 def test_compat_json_and_results_jsonl_shape(bundled_run: tuple) -> None:
     _, doc, out = bundled_run
-    assert doc["format"] == 1
+    assert doc["format"] == 2
     (runtime,) = doc["runtimes"]
     assert runtime["family"] == "wasmtime"
     assert runtime["version"] == metadata.version("wasmtime")
@@ -78,7 +78,7 @@ def test_compat_json_and_results_jsonl_shape(bundled_run: tuple) -> None:
         for step in run["steps"]:
             assert step_keys <= set(step)
     lines = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
-    assert lines[0]["kind"] == "header" and lines[0]["format"] == 1
+    assert lines[0]["kind"] == "header" and lines[0]["format"] == 2
     assert sum(1 for line in lines if line["kind"] == "run") == len(doc["runs"])
 
 
