@@ -25,11 +25,16 @@ class HarnessError(Exception):
     """An error the user can fix; its message is one line."""
 
 
+def one_line(text: str) -> str:
+    """Text with every non-printable character (a newline in a YAML key...) escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 class ScenarioError(HarnessError):
     def __init__(self, path: str, line: int | None, message: str) -> None:
         self.path = path
         self.line = line
-        self.message = message
+        self.message = message = one_line(message)  # whatever a scenario's keys held
         where = f"{path}:{line}" if line else path
         super().__init__(f"{where}: {message}")
 

@@ -103,6 +103,8 @@ BROKEN = [
     ("name: x\nname: y\nsteps: [restart]\n", 2, "duplicate key 'name'"),
     ("- compile: add\n", 1, "expected a mapping with 'steps'"),
     ("", 1, "empty file"),
+    ('steps:\n  - "a\\nb": {}\n', 2, 'step 1 (a\\nb): unknown step "a\\nb"'),
+    ('params: [{"a\\nb": null}]\nsteps: [restart]\n', 1, "'params.0.a\\nb': must be"),
     ("steps: [restart]\n\x08\n", 2, "invalid YAML: character U+0008 is not allowed in YAML"),
     ("steps:\n  - compile: {fixture: add, cache: hit}\n", 2, "needs a cache on the engine"),
     ("producer: other-family\nsteps:\n  - compile: add\n", 1, "'producer' needs a `restart`"),
