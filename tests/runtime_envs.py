@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,14 +11,12 @@ import pytest
 
 
 def uv() -> str:
-    found = shutil.which("uv")
-    if found:
-        return found
+    from harness.bisect import BisectError, uv_binary
+
     try:
-        from uv import find_uv_bin
-    except ImportError:
+        return uv_binary()
+    except BisectError:
         pytest.skip("uv is not installed (pip install uv)")
-    return str(find_uv_bin())
 
 
 def cached_env(name: str, interpreter: str, requirements: Sequence[str]) -> str:

@@ -58,18 +58,10 @@ def main(argv: list[str] | None = None) -> int:
     channel = Channel(sys.stdin.buffer, events_fd)
     if options.memory_mb:
         _cap_memory(options.memory_mb)
-    try:
-        from harness.adapters import detect
+    from harness.worker.protocol import load_adapter
 
-        adapter = detect(options.family, options.variant)
-    except Exception as exc:  # cannot import or use the runtime: a fact about this env
-        channel.send(
-            "worker_failed",
-            reason=f"{type(exc).__name__}: {exc}",
-            detail=traceback.format_exc(limit=3),
-        )
-        return 0
-    return serve(channel, adapter)
+    adapter = load_adapter(channel.send, options.family, options.variant)
+    return 0 if adapter is None else serve(channel, adapter)
 
 
 def serve(channel: Channel, adapter: Adapter) -> int:

@@ -31,7 +31,13 @@ import sys
 import traceback
 from typing import TYPE_CHECKING, Any, Callable, NoReturn
 
-from harness.worker.protocol import PROTOCOL_VERSION, ProtocolError, decode, encode
+from harness.worker.protocol import (
+    PROTOCOL_VERSION,
+    ProtocolError,
+    decode,
+    encode,
+    load_adapter,
+)
 
 if TYPE_CHECKING:
     from harness.adapters.base import Adapter
@@ -68,16 +74,8 @@ def main(
     control_fd: int, family: str | None, variant: str, serve: Serve, cap: Callable[[int], None]
 ) -> int:
     control = Control(control_fd)
-    try:
-        from harness.adapters import detect
-
-        adapter = detect(family, variant)
-    except Exception as exc:  # the runtime cannot be used here: the coordinator will say so
-        control.send(
-            "worker_failed",
-            reason=f"{type(exc).__name__}: {exc}",
-            detail=traceback.format_exc(limit=3),
-        )
+    adapter = load_adapter(control.send, family, variant)
+    if adapter is None:
         return 0
     import harness.worker.segment  # noqa: F401 - imported once here, not in every child
 

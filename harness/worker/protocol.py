@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Callable
 
 PROTOCOL_VERSION = 2  # 2: the fork server's control messages
 
@@ -74,3 +74,21 @@ class Channel:
         if not line:
             return None
         return decode(line)
+
+
+def load_adapter(send: Callable[..., Any], family: Any, variant: str) -> Any:
+    """The runtime's adapter, or None after sending `worker_failed`: a runtime that cannot be
+    imported or used here is a fact about this env, which the coordinator reports."""
+    import traceback
+
+    try:
+        from harness.adapters import detect
+
+        return detect(family, variant)
+    except Exception as exc:
+        send(
+            "worker_failed",
+            reason=f"{type(exc).__name__}: {exc}",
+            detail=traceback.format_exc(limit=3),
+        )
+        return None
