@@ -52,21 +52,13 @@ class Search:
     """Where a bisection stands: `order[lo]` behaves like good, `order[hi]` does not."""
 
     order: list[str]
-    lo: int = 0
-    hi: int = -1
+    lo: int
+    hi: int
     skipped: dict[str, str] = field(default_factory=dict)  # release -> why it was not tested
-
-    def __post_init__(self) -> None:
-        if self.hi < 0:
-            self.hi = len(self.order) - 1
 
     @property
     def done(self) -> bool:
         return self.hi - self.lo <= 1
-
-    @property
-    def remaining(self) -> int:
-        return self.hi - self.lo - 1
 
 
 def search(order: Sequence[str], probe: Callable[[str], tuple[str, str]]) -> Search:
@@ -75,7 +67,7 @@ def search(order: Sequence[str], probe: Callable[[str], tuple[str, str]]) -> Sea
     `probe(release)` returns (SAME | DIFFERENT | UNTESTABLE, why). An untestable release is
     dropped from the order and the search goes on around it.
     """
-    state = Search(list(order))
+    state = Search(list(order), 0, len(order) - 1)
     while not state.done:
         mid = (state.lo + state.hi) // 2
         release = state.order[mid]
@@ -142,10 +134,9 @@ def uv_binary() -> str:
     return str(find_uv_bin())
 
 
-def provision(spec: RuntimeSpec, interpreter: str, root: Path | None = None) -> str:
-    """The python of a cached env holding this runtime, made with uv on first use. Raises
-    BisectError (one line) when the release does not install."""
-    env = (root or env_cache_root()) / spec.name
+def provision(env: Path, interpreter: str, requirements: Sequence[str]) -> str:
+    """The python of a cached env holding these requirements, made with uv on first use (a
+    half-made env is made again). Raises BisectError (one line) when they do not install."""
     python = env / "bin" / "python"
     done = env / ".wasm-compat-complete"
     if done.exists() and python.exists():
@@ -154,13 +145,13 @@ def provision(spec: RuntimeSpec, interpreter: str, root: Path | None = None) -> 
     uv = uv_binary()
     for command in (
         [uv, "venv", "-q", "-p", interpreter, str(env)],
-        [uv, "pip", "install", "-q", "--python", str(python), *spec.requirements],
+        [uv, "pip", "install", "-q", "--python", str(python), *requirements],
     ):
         proc = subprocess.run(command, capture_output=True, text=True, check=False, timeout=900)
         if proc.returncode != 0:
             shutil.rmtree(env, ignore_errors=True)
             lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()] or ["failed"]
-            raise BisectError(f"{spec.name} does not install: {lines[-1].strip()}")
+            raise BisectError(f"{env.name} does not install: {lines[-1].strip()}")
     done.write_text("ok\n")
     return str(python)
 
@@ -238,7 +229,7 @@ def bisect(request: Request, out: Path, report: Report, versions: Sequence[str])
 
     def runtime(version: str) -> Any:
         spec = spec_for(request.family, version, request.variant)
-        python = provision(spec, interpreter_for(spec))
+        python = provision(env_cache_root() / spec.name, interpreter_for(spec), spec.requirements)
         found = probe_runtime(
             python, out / "probe" / spec.name, spec.name, spec.family, spec.variant
         )

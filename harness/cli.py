@@ -295,10 +295,10 @@ def _resumed(options: argparse.Namespace) -> tuple[argparse.Namespace, dict[str,
     restored = argparse.Namespace(**vars(options))
     for key in RESUMABLE:
         value = previous["options"].get(key, getattr(options, key))
-        if key in ("paths", "python"):
-            value = [Path(v) if key == "paths" else v for v in value]
+        if key == "paths":
+            value = [Path(v) for v in value]
         elif key in ("fixtures", "tox_ini", "baseline") and value is not None:
-            value = Path(value)
+            value = Path(value)  # recorded as absolute strings by _recorded_options
         setattr(restored, key, value)
     restored.out = out
     return restored, previous

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -140,8 +141,8 @@ def _pick_case(cases: list[Any], params: list[str]) -> Any:
 
 
 def cmd_explore(options: argparse.Namespace) -> ExitCode:
-    from harness import explore, matrix
-    from harness.toxenvs import load_project, runtime_state
+    from harness import explore
+    from harness.toxenvs import load_project, pinned_runtime
 
     if len(options.runtime) != 2:
         raise RuntimeSelectionError("explore compares two runtimes: give --runtime twice")
@@ -149,11 +150,7 @@ def cmd_explore(options: argparse.Namespace) -> ExitCode:
     work = Path(tempfile.mkdtemp(prefix="wasm-compat-explore-"))
     runtimes = []
     for pattern in options.runtime:
-        try:
-            (spec,) = matrix.select(project.specs, [pattern])
-        except ValueError as exc:
-            raise RuntimeSelectionError(f"{project.ini}: {exc}") from None
-        runtime = runtime_state(project, spec, work / ".probe")
+        runtime = pinned_runtime(project, pattern, work / ".probe")
         if runtime.unavailable:
             raise RuntimeSelectionError(f"{runtime.name}: {runtime.problem}")
         runtimes.append(runtime)
@@ -165,7 +162,7 @@ def cmd_explore(options: argparse.Namespace) -> ExitCode:
     print(f"explore {pair[0].name} vs {pair[1].name}: {options.max_examples} sequences, seed "
           f"{options.seed}")  # fmt: skip
     found = explore.explore(explorer, options.max_examples, options.seed, options.store)
-    explore.reset_work(work)
+    shutil.rmtree(work, ignore_errors=True)
     if found is None:
         print(f"no crash and no difference in {explorer.count} sequence(s)")
         return ExitCode.OK

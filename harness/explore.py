@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import random
 import shutil
 from collections.abc import Callable
@@ -27,9 +26,9 @@ from hypothesis import HealthCheck, Phase, find, settings
 from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 
-import harness
 from harness import diff
 from harness.errors import HarnessError
+from harness.scaffold import schema_reference
 
 
 class ExploreError(HarnessError):
@@ -280,7 +279,6 @@ def explore(
     max_examples: int,
     seed: int,
     database: Path,
-    skip: Callable[[Finding], bool] = lambda f: False,
 ) -> Finding | None:
     """The minimal sequence (hypothesis shrinks it) that crashes a runtime or tells the two
     apart, or None. A KeyboardInterrupt returns the smallest one seen so far."""
@@ -296,8 +294,6 @@ def explore(
         if kind is None:
             return False
         found = Finding(sequence, kind, a, b)
-        if skip(found):
-            return False
         if not best or len(sequence.steps) <= len(best[-1].sequence.steps):
             best.append(found)
         return True
@@ -357,15 +353,10 @@ def write_finding(
     body = yaml.safe_dump(document, sort_keys=False, width=96, allow_unicode=True)
     digest = hashlib.sha256(body.encode()).hexdigest()[:8]
     path = out / f"found_{finding.kind}_{digest}.yaml"
-    schema = Path(harness.__file__).resolve().parent / "schema" / "scenario.schema.json"
     header = [
-        f"# yaml-language-server: $schema={os.path.relpath(schema, out.resolve())}",
+        f"# yaml-language-server: $schema={schema_reference(out)}",
         f"# Found by `{command}`;",
         "# hypothesis shrank it to this minimal sequence.",
     ]
     path.write_text("\n".join(header) + "\n" + body)
     return path
-
-
-def reset_work(work: Path) -> None:
-    shutil.rmtree(work, ignore_errors=True)

@@ -9,6 +9,7 @@ runtime pinned in tox.ini instead of the current interpreter's.
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,18 +53,13 @@ def _runtime(config: pytest.Config) -> Runtime:
         scratch = Path(tempfile.mkdtemp(prefix="wasm-compat-pytest-probe-"))
         name = config.getoption("--wasm-runtime")
         if name:
-            from harness import matrix
-            from harness.toxenvs import load_project, runtime_state
+            from harness.toxenvs import load_project, pinned_runtime
 
-            project = load_project(None)
             try:
-                (spec,) = matrix.select(project.specs, [name])
-            except ValueError as exc:
-                raise pytest.UsageError(f"--wasm-runtime: {project.ini}: {exc}") from None
-            config.stash[_RUNTIME] = runtime_state(project, spec, scratch)
+                config.stash[_RUNTIME] = pinned_runtime(load_project(None), name, scratch)
+            except HarnessError as exc:
+                raise pytest.UsageError(f"--wasm-runtime: {exc}") from None
         else:
-            import sys
-
             config.stash[_RUNTIME] = probe(sys.executable, scratch)
     return config.stash[_RUNTIME]
 

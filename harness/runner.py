@@ -14,7 +14,7 @@ from harness.execute import SegmentRun, not_run, run_segment
 from harness.fixtures import FixtureBuilder
 from harness.normalize import normalize
 from harness.scenario import Case, Known, cases, parse_scenario
-from harness.worker.outcome import NOT_RUN, OK, UNSUPPORTED
+from harness.worker.outcome import NOT_RUN, OK, UNSUPPORTED, intended_stop
 
 DEFAULT_TIMEOUT_S = 60.0
 DEFAULT_MEMORY_MB = 2048
@@ -215,17 +215,8 @@ def run_case(
                 stop_reason = (
                     f"step {failed['index'] + 1} ({failed['op']}) did not meet its expectation"
                 )
-            elif last is not None and (
-                last["expect"].get("kind") == "any" or last["index"] in known
-            ):
-                # an observation or a known deviation that crashed or hung: the run ends there
-                stop_reason = "step {} ({}) {} ended {}".format(
-                    last["index"] + 1,
-                    last["op"],
-                    "as known" if last["index"] in known else "was an observation that",
-                    last["outcome"],
-                )
-                observed = True
+            elif last is not None and (why := intended_stop(last, last["index"] in known)):
+                stop_reason, observed = why, True  # it crashed or hung where that was allowed
             else:
                 stop_reason = "segment did not finish"
         results += [

@@ -4,9 +4,11 @@ the JSON Schema editors use."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
+import harness
 from harness.errors import HarnessError
 from harness.loader import load_scenario, schema
 
@@ -87,7 +89,7 @@ def new_scenario(name: str, folder: Path, template: str = "basic") -> Path:
     if path.exists():
         raise HarnessError(f"{path} exists; pick another name")
     folder.mkdir(parents=True, exist_ok=True)
-    schema_ref = _relative_schema(folder)
+    schema_ref = schema_reference(folder)
     if template in TEMPLATES:
         tags, body = TEMPLATES[template]
         text = _HEAD.format(schema=schema_ref, name=name, path=path, tags=tags) + body
@@ -109,10 +111,7 @@ def new_scenario(name: str, folder: Path, template: str = "basic") -> Path:
     return path
 
 
-def _relative_schema(folder: Path) -> str:
-    import os
-
-    import harness
-
+def schema_reference(folder: Path) -> str:
+    """The shipped schema's path relative to a scenario folder, for the YAML language server."""
     target = Path(harness.__file__).resolve().parent / "schema" / "scenario.schema.json"
     return os.path.relpath(target, folder.resolve())

@@ -85,7 +85,8 @@ def foreign_producer(runtime: Runtime, runtimes: Sequence[Runtime]) -> Runtime |
     others = [r for r in runtimes if not r.unavailable and family_of(r) != family_of(runtime)]
     if not others:
         return None
-    return max(others, key=lambda r: (version_key(r.version or "0"), -others.index(r)))
+    newest = max(version_key(r.version or "0") for r in others)
+    return next(r for r in others if version_key(r.version or "0") == newest)
 
 
 Report = Callable[[dict[str, Any]], None]

@@ -20,6 +20,7 @@ from harness.matrix import (
     expand_env_list,
     is_runtime_name,
     parse_runtime_name,
+    select,
     split_env_list,
 )
 from harness.runner import Runtime, probe
@@ -98,6 +99,18 @@ def python39_hint() -> str:
 
 def _python39() -> Path:
     return stable_path(default_prefix(dict(os.environ)))
+
+
+def pinned_runtime(project: ToxProject, pattern: str, scratch: Path) -> Runtime:
+    """The one runtime pinned in tox.ini that `pattern` names, probed."""
+    try:
+        specs = select(project.specs, [pattern])
+    except ValueError as exc:
+        raise RuntimeSelectionError(f"{project.ini}: {exc}") from None
+    if len(specs) != 1:
+        names = ", ".join(s.name for s in specs)
+        raise RuntimeSelectionError(f"{project.ini}: {pattern!r} names {len(specs)}: {names}")
+    return runtime_state(project, specs[0], scratch)
 
 
 def runtime_state(project: ToxProject, spec: RuntimeSpec, scratch: Path) -> Runtime:

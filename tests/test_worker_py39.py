@@ -5,12 +5,12 @@ from __future__ import annotations
 import ast
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from runtime_envs import cached_env
 
 from harness.interpreters import default_prefix, stable_path
 
@@ -56,15 +56,7 @@ def python39() -> str:
 
 @pytest.mark.integration
 def test_scenarios_run_on_a_python39_worker(tmp_path: Path) -> None:
-    uv = shutil.which("uv")
-    if uv is None:
-        pytest.skip("uv is not installed")
-    env = tmp_path / "py39"
-    subprocess.run([uv, "venv", "-q", "-p", python39(), str(env)], check=True)
-    subprocess.run(
-        [uv, "pip", "install", "-q", "--python", str(env / "bin/python"), "wasmtime==25.0.0"],
-        check=True,
-    )
+    python = cached_env("py39-wasmtime-25.0.0", python39(), ["wasmtime==25.0.0"])
     out = tmp_path / "out"
     proc = subprocess.run(
         [
@@ -73,7 +65,7 @@ def test_scenarios_run_on_a_python39_worker(tmp_path: Path) -> None:
             "harness",
             "run",
             "--python",
-            str(env / "bin/python"),
+            python,
             "--out",
             str(out),
             "-k",

@@ -61,6 +61,20 @@ def check_cache(wanted: str, detail: dict[str, Any]) -> tuple[bool, str]:
     )
 
 
+def intended_stop(result: StepResult, known: bool) -> str | None:
+    """Why the steps after this one are not run although it met its expectation: it was an
+    observation, or a known deviation, that ended other than ok. Their steps were written for
+    an ok outcome. None when the run goes on."""
+    if result["outcome"] == OK or not (result["expect"].get("kind") == "any" or known):
+        return None
+    return "step {} ({}) {} ended {}".format(
+        result["index"] + 1,
+        result["op"],
+        "as known" if known else "was an observation that",
+        result["outcome"],
+    )
+
+
 def check(
     expect: dict[str, Any], result: StepResult, wanted: list[dict[str, Any]] | None = None
 ) -> tuple[bool, str]:

@@ -23,6 +23,7 @@ from harness.worker.outcome import (
     cache_state,
     check,
     check_cache,
+    intended_stop,
     new_result,
 )
 
@@ -299,18 +300,11 @@ def run(segment: Segment, steps: list[dict[str, Any]], emit: Callable[..., None]
         emit("step_finished", result=result)
         if not met:
             return False
-        # The steps after an observation or a known deviation were written for an ok outcome.
-        stops = step["expect"].get("kind") == "any" or step.get("known")
-        if stops and result["outcome"] != OK:
-            why = "step {} ({}) {} ended {}".format(
-                step["index"] + 1,
-                step["op"],
-                "as known" if step.get("known") else "was an observation that",
-                result["outcome"],
-            )
+        stop = intended_stop(result, bool(step.get("known")))
+        if stop:
             for rest in steps[position + 1 :]:
                 skipped = new_result(rest)
-                skipped.update(met=True, why=why)
+                skipped.update(met=True, why=stop)
                 emit("step_finished", result=skipped)
-            raise Stopped(why)
+            raise Stopped(stop)
     return True
