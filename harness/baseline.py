@@ -3,10 +3,11 @@
 `compat-baseline.yaml` holds one entry per accepted break with a `reason`. A release break is
 matched by scenario, parameters, runtime line and the class it broke into, and by its interval:
 an accepted break between 25.0.0 and 40.0.0 still covers the break once 30.0.0 is pinned in
-between. An upgrade break is matched by its producer, consumer and line, each of which may be a
-glob (`wasmtime-*`), so one entry can accept a refusal every release pair shares. An accepted
-break that
-no longer happens is reported (strict, like an xfail that passes) so the file stays true.
+between. An upgrade break is matched by the producer, consumer and line of the run after it,
+each of which may be a glob (`wasmtime-*`), so one entry can accept a refusal every release pair
+shares on every axis of the upgrade diff (an `axis` narrows it to one). `after` is the class the
+run broke into, or `wrong result`. An accepted break that no longer happens is reported (strict,
+like an xfail that passes) so the file stays true.
 """
 
 from __future__ import annotations
@@ -19,13 +20,13 @@ from typing import Any
 
 import yaml
 
-from harness.diff import BREAK
+from harness.diff import BREAK, break_class
 from harness.errors import HarnessError
 from harness.matrix import parse_runtime_name, version_key
 
 FORMAT = 1
 DEFAULT_PATH = Path("compat-baseline.yaml")
-ENTRY_KEYS = ("scenario", "params", "line", "upgrade", "from", "to", "after", "reason")
+ENTRY_KEYS = ("scenario", "params", "line", "upgrade", "axis", "from", "to", "after", "reason")
 
 HEADER = """\
 # wasm-compat baseline: breaks that were reviewed and accepted.
@@ -70,6 +71,7 @@ def _same_case(entry: dict[str, Any], t: dict[str, Any]) -> bool:
         and (entry.get("params") or "") == t["params"]
         and bool(entry.get("upgrade")) == t["upgrade"]
         and (fnmatchcase(t["line"], line) if t["upgrade"] else line == t["line"])
+        and entry.get("axis") in (None, t.get("axis"))  # no axis: the entry holds on every axis
     )
 
 
@@ -85,7 +87,7 @@ def covers(entry: dict[str, Any], t: dict[str, Any]) -> bool:
         t["kind"] == BREAK
         and _same_case(entry, t)
         and _within(entry, t)
-        and entry.get("after") == t["after"].get("outcome")
+        and entry.get("after") == break_class(t)
     )
 
 
@@ -115,7 +117,7 @@ def entry_for(t: dict[str, Any], reason: str = "") -> dict[str, Any]:
         "upgrade": t["upgrade"],
         "from": t["from"],
         "to": t["to"],
-        "after": t["after"].get("outcome"),
+        "after": break_class(t),
         "reason": reason,
     }
 

@@ -3,16 +3,21 @@
 Runs of one scenario and parameter set are chained per runtime line (a family; for wasmer one
 engine lineage and compiler) in version order, and each adjacent pair is classified:
 
-    break   ok→error, ok→crash, error→crash, anything→timeout
-    fix     the reverse of a break
+    break   ok→error, ok→crash, error→crash, anything→timeout; or, with the same class,
+            different returned values: a wrong result, the worst break there is
+    fix     the reverse of an outcome break
     drift   same class, different signature (step, error kind/type, trap code, exit code,
-            signal, normalized message, returned values, cache hit or miss); or a step one
-            side cannot express
+            signal, normalized message, what an adapter bridged, cache hit or miss); or a step
+            one side cannot express
     flaky   either side changed when rerun
     same    identical signatures
 
-An upgrade run (produce on A, restart, consume on B) is compared with its control A→A: before
-the upgrade the application saw A→A, after it sees A→B.
+An upgrade run (produce on A, restart, consume on B) is compared along three axes:
+    control   with its control A→A: before the upgrade the application saw A→A, after it A→B
+    consumer  for one producer A, its runs A→B chained over the consumers B in version order:
+              the same artifact handed to the next consumer release
+    producer  for one consumer B, its runs A→B chained over the producers A in version order
+The diagonal (A→A) stays out of the consumer and producer chains: it is the control axis's.
 """
 
 from __future__ import annotations
@@ -24,6 +29,9 @@ from harness.matrix import RuntimeSpec, parse_runtime_name, version_key
 
 BREAK, FIX, DRIFT, FLAKY, SAME = "break", "fix", "drift", "flaky", "same"
 KINDS = (BREAK, FIX, DRIFT, FLAKY, SAME)
+WRONG_RESULT = "wrong result"  # a break whose two sides end alike but return other values
+# the axes a transition runs along: adjacent releases, or one of an upgrade diff's three
+RELEASE, CONTROL, CONSUMER, PRODUCER = "release", "control", "consumer", "producer"
 
 # How bad an outcome class is, for the break/fix rule; unsupported and not_run are off the scale.
 _SEVERITY = {"ok": 0, "error": 1, "crash": 2, "timeout": 3}
@@ -53,6 +61,11 @@ def signature(run: Run, only: set[int] | None = None) -> dict[str, Any]:
     ]
     if cache:
         sig["cache"] = cache
+    # What an adapter bridged to perform a step (a renamed method, an added argument) is an API
+    # change an application's own code would hit.
+    adapted = [[s["index"], s["adapted"]] for s in steps if s.get("adapted")]
+    if adapted:
+        sig["adapted"] = adapted
     if decisive is not None:
         sig.update(
             step=decisive.get("index"),
@@ -64,6 +77,8 @@ def signature(run: Run, only: set[int] | None = None) -> dict[str, Any]:
             signal=decisive.get("signal"),
             message=decisive.get("normalized_message"),
         )
+        if decisive.get("trap_code_api") is not None:  # as the API gave it, or how reading failed
+            sig["trap_code_api"] = decisive["trap_code_api"]
     return sig
 
 
@@ -74,13 +89,35 @@ def classify(before: dict[str, Any], after: dict[str, Any]) -> str:
         if b == "timeout" or (a != "timeout" and _SEVERITY[b] > _SEVERITY[a]):
             return BREAK
         return FIX
+    if is_wrong_result(before, after):
+        return BREAK  # neither side is known to be right, so it is a break both ways
     return SAME if before == after else DRIFT
+
+
+def is_wrong_result(before: dict[str, Any], after: dict[str, Any]) -> bool:
+    """Both sides ended in the same class, but a call both got to returned other values."""
+    if before.get("outcome") != after.get("outcome"):
+        return False
+    mine, theirs = dict(before.get("values") or []), dict(after.get("values") or [])
+    return any(mine[i] != theirs[i] for i in mine.keys() & theirs.keys())
 
 
 def summary_of(sig: dict[str, Any]) -> dict[str, Any]:
     """before/after as a transition shows them: the class and what explains it."""
-    keep = ("outcome", "step", "op", "error_kind", "trap_code", "exit_code", "signal", "message")
+    keep = (
+        "outcome",
+        "step",
+        "op",
+        "error_kind",
+        "trap_code",
+        "trap_code_api",
+        "exit_code",
+        "signal",
+        "message",
+    )
     shown = {k: sig[k] for k in keep if sig.get(k) is not None}
+    if sig.get("adapted"):
+        shown["adapted"] = "; ".join(f"step {i + 1}: {', '.join(a)}" for i, a in sig["adapted"])
     if sig.get("cache"):
         shown["cache"] = ", ".join(f"cache {state} at step {i + 1}" for i, state in sig["cache"])
     return shown
@@ -136,19 +173,38 @@ def _single_runtime(run: Run) -> str | None:
 
 
 def _upgrade_transitions(runs: Sequence[Run], specs: dict[str, RuntimeSpec]) -> list[Transition]:
-    controls = {(*_key(r), r["from"]): r for r in runs if "from" in r and r["from"] == r.get("to")}
+    upgrades = [
+        r
+        for r in runs
+        if "from" in r and r.get("outcome") != "not_run" and r["from"] in specs and r["to"] in specs
+    ]
+    controls = {(*_key(r), r["from"]): r for r in upgrades if r["from"] == r["to"]}
     found = []
-    for run in runs:
-        if "from" not in run or run["from"] == run["to"] or run.get("outcome") == "not_run":
-            continue
+    for run in upgrades:
         control = controls.get((*_key(run), run["from"]))
-        spec_a, spec_b = specs.get(run["from"]), specs.get(run["to"])
-        if control is None or spec_a is None or spec_b is None:
-            continue
-        if control.get("outcome") == "not_run":
-            continue
-        line = spec_a.line if spec_a.line == spec_b.line else f"{spec_a.line}→{spec_b.line}"
-        found.append(_transition(control, run, spec_a, spec_b, line, upgrade=True))
+        if run["from"] != run["to"] and control is not None:
+            found.append(_upgrade_transition(control, run, specs, CONTROL))
+    crossing = [r for r in upgrades if r["from"] != r["to"]]
+    for axis, fixed, varying in ((CONSUMER, "from", "to"), (PRODUCER, "to", "from")):
+        chains: dict[tuple[str, str, str, str], list[Run]] = {}
+        for run in crossing:
+            group = (*_key(run), run[fixed], specs[run[varying]].line)
+            chains.setdefault(group, []).append(run)
+        for chain in chains.values():
+            chain.sort(key=lambda r: specs[r[varying]].sort_key)
+            found += [_upgrade_transition(a, b, specs, axis) for a, b in zip(chain, chain[1:])]
+    return found
+
+
+def _upgrade_transition(
+    run_a: Run, run_b: Run, specs: dict[str, RuntimeSpec], axis: str
+) -> Transition:
+    """`from` and `to` name the producer and consumer of the run after the change, so that a
+    baseline entry's globs accept it on every axis alike."""
+    producer, consumer = specs[run_b["from"]], specs[run_b["to"]]
+    line = producer.line if producer.line == consumer.line else f"{producer.line}→{consumer.line}"
+    found = _transition(run_a, run_b, producer, consumer, line, upgrade=True)
+    found["axis"] = axis
     return found
 
 
@@ -160,7 +216,7 @@ def _transition(
     both = _ran(run_a) & _ran(run_b) | {-1}  # -1: the process died after its last step
     before, after = signature(run_a, both), signature(run_b, both)
     kind = FLAKY if run_a.get("flaky") or run_b.get("flaky") else classify(before, after)
-    return {
+    found = {
         "scenario": run_a["scenario"],
         "params": run_a.get("params_id") or "",
         "family": spec_a.family if spec_a.family == spec_b.family else "cross-family",
@@ -168,11 +224,39 @@ def _transition(
         "upgrade": upgrade,
         "from": spec_a.name,
         "to": spec_b.name,
+        "axis": RELEASE,
+        "before_run": run_label(run_a),
+        "after_run": run_label(run_b),
         "kind": kind,
         "before": summary_of(before),
         "after": summary_of(after),
         "changed": sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k)),
     }
+    if kind == BREAK and is_wrong_result(before, after):
+        found["wrong_result"] = True
+        found["before"]["values"], found["after"]["values"] = _differing_values(before, after)
+    return found
+
+
+def _differing_values(before: dict[str, Any], after: dict[str, Any]) -> tuple[str, str]:
+    """`step 3 returned [42]` for each call whose values differ, on each side."""
+    mine, theirs = dict(before.get("values") or []), dict(after.get("values") or [])
+    steps = sorted(i for i in mine.keys() & theirs.keys() if mine[i] != theirs[i])
+
+    def shown(values: dict[int, Any]) -> str:
+        return "; ".join(
+            f"step {i + 1} returned [{', '.join(str(v.get('value')) for v in values[i] or [])}]"
+            for i in steps
+        )
+
+    return shown(mine), shown(theirs)
+
+
+def break_class(t: Transition) -> str | None:
+    """What a break broke into: the after side's outcome class, or `wrong result`."""
+    if t["kind"] != BREAK:
+        return None
+    return WRONG_RESULT if t.get("wrong_result") else str(t["after"].get("outcome"))
 
 
 def _ran(run: Run) -> set[int]:
@@ -184,7 +268,17 @@ def _transition_order(t: dict[str, Any], specs: dict[str, RuntimeSpec]) -> tuple
         spec = specs.get(name)
         return spec.sort_key if spec else (99, version_key("0"), name)
 
-    return (t["scenario"], t["params"], t["upgrade"], t["line"], where(t["from"]), where(t["to"]))
+    axis = (RELEASE, CONTROL, CONSUMER, PRODUCER).index(t.get("axis", RELEASE))
+    return (
+        t["scenario"],
+        t["params"],
+        t["upgrade"],
+        axis,
+        t["line"],
+        where(t["from"]),
+        where(t["to"]),
+        t.get("before_run", ""),
+    )
 
 
 def needs_rerun(transition_list: Iterable[dict[str, Any]]) -> set[tuple[str, str, str]]:
@@ -193,12 +287,8 @@ def needs_rerun(transition_list: Iterable[dict[str, Any]]) -> set[tuple[str, str
     for t in transition_list:
         if t["kind"] == SAME:
             continue
-        if t["upgrade"]:
-            wanted.add((t["scenario"], t["params"], f"{t['from']}→{t['from']}"))
-            wanted.add((t["scenario"], t["params"], f"{t['from']}→{t['to']}"))
-        else:
-            wanted.add((t["scenario"], t["params"], t["from"]))
-            wanted.add((t["scenario"], t["params"], t["to"]))
+        wanted.add((t["scenario"], t["params"], t["before_run"]))
+        wanted.add((t["scenario"], t["params"], t["after_run"]))
     return wanted
 
 

@@ -21,7 +21,7 @@ def transitions() -> list[dict[str, Any]]:
 
 def test_without_a_baseline_every_break_is_new() -> None:
     verdict = baseline.judge(transitions(), [])
-    assert len(verdict.new) == 4
+    assert len(verdict.new) == 5  # 4 outcome breaks and multi-memory's wrong result
     assert verdict.accepted == [] and verdict.stale == []
 
 
@@ -34,7 +34,8 @@ def test_accepting_makes_them_old_and_keeps_reasons(tmp_path: Path) -> None:
     assert loaded == entries
     assert "Fill in each `reason`" in path.read_text()
     verdict = baseline.judge(transitions(), loaded)
-    assert verdict.new == [] and len(verdict.accepted) == 4
+    assert verdict.new == [] and len(verdict.accepted) == 5
+    assert {"after": "wrong result", "scenario": "features"}.items() <= loaded[0].items()
     again = baseline.accept(transitions(), loaded)
     assert again[0]["reason"] == "wasmtime refuses foreign artifacts by design"
 
@@ -114,3 +115,17 @@ def test_a_bad_baseline_file_is_one_line_with_where(
 
 def test_a_missing_baseline_is_empty(tmp_path: Path) -> None:
     assert baseline.load(tmp_path / "none.yaml") == []
+
+
+def test_a_wrong_result_entry_does_not_accept_an_outcome_break() -> None:
+    wrong = next(t for t in transitions() if t.get("wrong_result"))
+    entry = baseline.entry_for(wrong)
+    assert entry["after"] == "wrong result" and baseline.covers(entry, wrong)
+    assert not baseline.covers(entry | {"after": "ok"}, wrong)
+
+
+def test_an_axis_narrows_an_upgrade_entry() -> None:
+    upgrade = next(t for t in transitions() if t["upgrade"] and t["kind"] == "break")
+    entry = baseline.entry_for(upgrade)
+    assert baseline.covers(entry, upgrade) and upgrade["axis"] == "control"
+    assert not baseline.covers(entry | {"axis": "consumer"}, upgrade)

@@ -31,7 +31,7 @@ def test_golden_transitions() -> None:
         ("deserialize_truncated", "wasmtime-0.30.0", "wasmtime-27.0.2", False): "same",
         ("deserialize_truncated", "wasmtime-27.0.2", "wasmtime-50.0.1", False): "drift",
         ("features", "wasmtime-0.20.0", "wasmtime-0.30.0", False): "drift",
-        ("features", "wasmtime-0.30.0", "wasmtime-27.0.2", False): "drift",
+        ("features", "wasmtime-0.30.0", "wasmtime-27.0.2", False): "break",
         ("features", "wasmtime-27.0.2", "wasmtime-50.0.1", False): "same",
         ("hang", "wasmtime-0.30.0", "wasmtime-27.0.2", False): "break",
         ("hang", "wasmtime-27.0.2", "wasmtime-50.0.1", False): "flaky",
@@ -73,12 +73,49 @@ SIGS = st.fixed_dictionaries(
 )
 
 
-@given(SIGS, SIGS)
+SIGS_WITH_VALUES = st.fixed_dictionaries(
+    {
+        "outcome": st.sampled_from(["ok", "error", "crash", "timeout", "unsupported"]),
+        "message": st.sampled_from([None, "a", "b"]),
+        "values": st.lists(
+            st.tuples(
+                st.integers(0, 2), st.sampled_from([[{"type": "i32", "value": v}] for v in (1, 2)])
+            ),
+            max_size=3,
+            unique_by=lambda item: item[0],
+        ).map(lambda items: [list(i) for i in items]),
+    }
+)
+
+
+@given(SIGS_WITH_VALUES, SIGS_WITH_VALUES)
 def test_classify_mirrors(a: dict[str, Any], b: dict[str, Any]) -> None:
     forward, backward = diff.classify(a, b), diff.classify(b, a)
-    mirror = {"break": "fix", "fix": "break", "drift": "drift", "same": "same"}
+    # a wrong result is a break both ways: neither side is known to be the right one
+    wrong = diff.is_wrong_result(a, b)
+    mirror = {
+        "break": "break" if wrong else "fix",
+        "fix": "break",
+        "drift": "drift",
+        "same": "same",
+    }
     assert backward == mirror[forward]
-    assert forward != backward or forward in ("drift", "same")
+    assert forward != backward or forward in ("drift", "same") or wrong
+
+
+def test_a_different_value_with_the_same_outcome_is_a_wrong_result_break() -> None:
+    forty, fifty = (
+        {"outcome": "ok", "values": [[2, [{"type": "i32", "value": v}]]]} for v in (40, 50)
+    )
+    assert diff.classify(forty, fifty) == diff.classify(fifty, forty) == "break"
+    doc = golden()
+    (t,) = [
+        t
+        for t in diff.transitions(doc["runs"], doc["runtimes"])
+        if t["scenario"] == "features" and t["kind"] == "break"
+    ]
+    assert diff.break_class(t) == "wrong result"
+    assert t["after"]["values"] == "step 2 returned [50]"
 
 
 @given(SIGS)
@@ -170,7 +207,11 @@ def test_only_the_steps_both_runs_reached_are_compared() -> None:
         },
     ]
     (t,) = diff.transitions(runs, runtimes)
-    assert t["kind"] == "drift"  # the values changed; nothing broke
+    assert t["kind"] == "break" and t["wrong_result"]  # same class, other values: wrong result
+    assert (t["before"]["values"], t["after"]["values"]) == (
+        "step 1 returned [0]",
+        "step 1 returned [15]",
+    )
     crashed = [*new, {"index": -1, "op": "teardown", "outcome": "crash", "signal": "SIGSEGV"}]
     runs[1]["steps"] = crashed
     (t,) = diff.transitions(runs, runtimes)
@@ -193,3 +234,52 @@ def test_a_cache_that_stops_hitting_is_drift_only_where_a_step_states_it() -> No
     # an upgrade's consumer missing the producer's entries is by design when nothing is stated
     unstated = [diff.signature({"steps": [compile_step(s, False)]}) for s in ("hit", "miss")]
     assert diff.classify(*unstated) == "same"
+
+
+def _upgrade_run(producer: str, consumer: str, outcome: str, message: str = "") -> dict[str, Any]:
+    steps = [{"index": 0, "op": "deserialize", "outcome": outcome, "normalized_message": message}]
+    return {
+        "scenario": "u",
+        "params_id": "",
+        "from": producer,
+        "to": consumer,
+        "outcome": outcome,
+        "steps": steps,
+    }
+
+
+def test_a_consumer_side_change_for_the_same_artifact_is_a_transition() -> None:
+    names = ["wasmtime-39.0.0", "wasmtime-41.0.0", "wasmtime-42.0.0"]
+    runtimes = [{"name": n} for n in names]
+    old, new = "incompatible Wasmtime version", "incompatible version"
+    runs = [_upgrade_run(n, n, "ok") for n in names] + [
+        _upgrade_run("wasmtime-39.0.0", "wasmtime-41.0.0", "error", old),
+        _upgrade_run("wasmtime-39.0.0", "wasmtime-42.0.0", "error", new),
+        _upgrade_run("wasmtime-41.0.0", "wasmtime-42.0.0", "error", new),
+    ]
+    found = diff.transitions(runs, runtimes)
+    by_axis = {(t["axis"], t["before_run"], t["after_run"]): t["kind"] for t in found}
+    # the control axis alone sees only ok → error, the same at every pair
+    assert (
+        by_axis[("control", "wasmtime-39.0.0→wasmtime-39.0.0", "wasmtime-39.0.0→wasmtime-42.0.0")]
+        == "break"
+    )
+    # one producer's artifact, the next consumer release: its message changed
+    consumer = by_axis[
+        ("consumer", "wasmtime-39.0.0→wasmtime-41.0.0", "wasmtime-39.0.0→wasmtime-42.0.0")
+    ]
+    assert consumer == "drift"
+    # one consumer, the next producer release: the same refusal
+    producer = by_axis[
+        ("producer", "wasmtime-39.0.0→wasmtime-42.0.0", "wasmtime-41.0.0→wasmtime-42.0.0")
+    ]
+    assert producer == "same"
+    # the diagonal stays out of the side axes
+    sides = [t for t in found if t["axis"] in ("consumer", "producer")]
+    assert all(len(set(t["before_run"].split("→"))) == 2 for t in sides)
+    t = next(t for t in found if t["axis"] == "consumer")
+    assert (t["from"], t["to"]) == ("wasmtime-39.0.0", "wasmtime-42.0.0")  # the after run's pair
+    assert diff.needs_rerun([t]) == {
+        ("u", "", "wasmtime-39.0.0→wasmtime-41.0.0"),
+        ("u", "", "wasmtime-39.0.0→wasmtime-42.0.0"),
+    }
