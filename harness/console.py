@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from harness.diff import run_label
-from harness.report.common import case_id, side
+from harness.report.common import case_id, kind_label, side
 from harness.worker.outcome import describe
 
 SYMBOLS = {
@@ -84,7 +84,7 @@ def transitions_table(transitions: list[dict[str, Any]]) -> str:
         arrow = "⇒" if t["upgrade"] else "→"
         rows.append(
             (
-                t["kind"].upper() + (" (upgrade)" if t["upgrade"] else ""),
+                kind_label(t).upper(),
                 case_id(t),
                 f"{t['from']} {arrow} {t['to']}",
                 f"{side(t['before'], 70)} → {side(t['after'], 70)}",

@@ -143,3 +143,16 @@ def runtime_state(project: ToxProject, spec: RuntimeSpec, scratch: Path) -> Runt
         )
     found.pinned = spec.version
     return found
+
+
+def required_runtimes(ini: Path) -> tuple[str, ...] | None:
+    """tox.ini's `[wasm-compat] require_runtimes` (patterns split on whitespace and commas), or
+    None where it says nothing."""
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(ini, encoding="utf-8")
+    except configparser.Error as exc:
+        raise RuntimeSelectionError(f"{ini}: {exc}") from None
+    if not parser.has_option("wasm-compat", "require_runtimes"):
+        return None
+    return tuple(parser.get("wasm-compat", "require_runtimes").replace(",", " ").split())

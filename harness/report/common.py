@@ -18,7 +18,7 @@ def visible(text: str) -> str:
 
 def side(summary: dict[str, Any], width: int = 90) -> str:
     """`crash (SIGABRT)`, `error (out_of_fuel)`, `error (message…)`: one side of a transition."""
-    detail = summary.get("trap_code") or summary.get("signal") or ""
+    detail = summary.get("values") or summary.get("trap_code") or summary.get("signal") or ""
     if not detail and summary.get("exit_code") is not None:
         detail = f"exit {summary['exit_code']}"
     detail = detail or summary.get("message") or summary.get("cache") or ""
@@ -67,3 +67,32 @@ def headline(document: dict[str, Any]) -> str:
     if stale:
         parts.append(f"{stale} accepted break(s) no longer happen")
     return "; ".join(parts)
+
+
+def gate_reasons(document: dict[str, Any]) -> list[str]:
+    """Why the gate did not pass, as the run recorded it (older documents: from the verdict)."""
+    recorded = document.get("gate")
+    if recorded is not None:
+        return [str(r) for r in recorded.get("reasons") or []]
+    from harness.gate import gate
+
+    return list(gate(document).reasons)
+
+
+def kind_label(t: dict[str, Any]) -> str:
+    """`break (wrong result)`, `drift (upgrade, consumer axis)`: a transition's kind as every
+    output names it."""
+    notes = ["wrong result"] if t.get("wrong_result") else []
+    if t["upgrade"]:
+        axis = t.get("axis") or "control"
+        notes.append("upgrade" if axis == "control" else f"upgrade, {axis} axis")
+    return str(t["kind"]) + (f" ({', '.join(notes)})" if notes else "")
+
+
+def compared_runs(t: dict[str, Any]) -> tuple[str, str]:
+    """The labels of the two runs a transition compares (older documents lack them)."""
+    if "before_run" in t:
+        return str(t["before_run"]), str(t["after_run"])
+    if t["upgrade"]:
+        return f"{t['from']}→{t['from']}", f"{t['from']}→{t['to']}"
+    return str(t["from"]), str(t["to"])

@@ -19,7 +19,15 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from harness.report.common import case_id, reproduce, scenario_paths
+from harness.gate import coverage, entry_label
+from harness.report.common import (
+    case_id,
+    compared_runs,
+    gate_reasons,
+    kind_label,
+    reproduce,
+    scenario_paths,
+)
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -58,6 +66,10 @@ def render(document: dict[str, Any]) -> str:
     template = _environment().get_template("compat.html.j2")
     return template.render(
         doc=document,
+        problems=gate_reasons(document),
+        coverage=coverage(document),
+        entry_label=entry_label,
+        kind_label=kind_label,
         data=embedded_json(document),
         symbols=SYMBOLS,
         changes=changes(document),
@@ -87,9 +99,7 @@ def changes(document: dict[str, Any]) -> list[dict[str, Any]]:
         if t["kind"] not in _CHANGE_ORDER:
             continue
         key = (t["scenario"], t.get("params") or "")
-        # An upgrade transition compares the control A→A with A→B (see harness.diff).
-        before = f"{t['from']}→{t['from']}" if t["upgrade"] else t["from"]
-        after = f"{t['from']}→{t['to']}" if t["upgrade"] else t["to"]
+        before, after = compared_runs(t)
         baseline = None
         command = reproduce(t, paths)
         if t["kind"] == "break" and verdict is not None:
@@ -102,6 +112,8 @@ def changes(document: dict[str, Any]) -> list[dict[str, Any]]:
                 "baseline": baseline,
                 "before_run": where.get((*key, before)),
                 "after_run": where.get((*key, after)),
+                "before_label": before.replace("→", " ⇒ "),
+                "after_label": after.replace("→", " ⇒ "),
                 "command": command,
                 # one span per argument, so a narrow screen wraps between arguments only
                 "argv": [shlex.quote(arg) for arg in shlex.split(command)],

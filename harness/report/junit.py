@@ -12,7 +12,15 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from typing import Any
 
-from harness.report.common import breaks, case_id, reproduce, scenario_paths, side, visible
+from harness.report.common import (
+    breaks,
+    case_id,
+    kind_label,
+    reproduce,
+    scenario_paths,
+    side,
+    visible,
+)
 from harness.worker.outcome import describe
 
 
@@ -86,7 +94,9 @@ def _breaks_suite(root: ET.Element, document: dict[str, Any]) -> None:
             classname="wasm-compat.breaks",
             time="0",
         )
-        summary = f"{side(transition['before'])} → {side(transition['after'])}"
+        summary = (
+            f"{kind_label(transition)}: {side(transition['before'])} → {side(transition['after'])}"
+        )
         detail = f"{summary}\nreproduce: {reproduce(transition, paths)}"
         if new:
             _text(case, "failure", detail, message=f"new break: {summary}", type="break")

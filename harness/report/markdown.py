@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.report.common import breaks, case_id, headline, reproduce, scenario_paths, side
+from harness.gate import coverage_lines
+from harness.report.common import (
+    breaks,
+    case_id,
+    gate_reasons,
+    headline,
+    reproduce,
+    scenario_paths,
+    side,
+)
 
 MAX_CHARS = 60_000
 MAX_ROWS = 60
@@ -19,13 +28,17 @@ def cell(text: str) -> str:
 
 def render(document: dict[str, Any]) -> str:
     verdict = document.get("verdict") or {}
-    new = verdict.get("new_breaks", [])
     stale = verdict.get("stale_entries", [])
     summary = document.get("summary", {})
     runtimes = document.get("runtimes", [])
-    ok = not new and not stale
-    lines = [
-        f"## wasm-compat: {'✅ no new break' if ok else '❌ ' + _problem(len(new), len(stale))}",
+    problems = gate_reasons(document)
+    title = "❌ " + "; ".join(problems) if problems else "✅ no new break, every run as expected"
+    lines = [f"## wasm-compat: {cell(title)}", ""]
+    # what did not run comes before anything that ran: a green verdict says how much it saw
+    coverage = coverage_lines(document)
+    lines.append(f"**{cell(coverage[0])}**")
+    lines += [f"- {cell(line)}" for line in coverage[1:]]
+    lines += [
         "",
         f"{summary.get('runs', 0)} runs on {len(runtimes)} runtimes "
         f"({summary.get('passed', 0)} passed, {summary.get('failed', 0)} failed, "
@@ -38,10 +51,12 @@ def render(document: dict[str, Any]) -> str:
         lines += ["| | scenario | from → to | before → after |", "|---|---|---|---|"]
         for transition, is_new in listed[:MAX_ROWS]:
             arrow = "⇒ (upgrade)" if transition["upgrade"] else "→"
+            wrong = "**wrong result**: " if transition.get("wrong_result") else ""
             lines.append(
                 f"| {'🆕 new' if is_new else 'accepted'} | {cell(case_id(transition))} | "
                 f"{cell(transition['from'])} {arrow} {cell(transition['to'])} | "
-                f"{cell(side(transition['before'], 60))} → {cell(side(transition['after'], 60))} |"
+                f"{wrong}{cell(side(transition['before'], 60))} → "
+                f"{cell(side(transition['after'], 60))} |"
             )
         if len(listed) > MAX_ROWS:
             lines.append(f"\n… and {len(listed) - MAX_ROWS} more in compat.html / compat.json.")
@@ -55,19 +70,5 @@ def render(document: dict[str, Any]) -> str:
             f"- accepted break no longer happens: {cell(entry['scenario'])} "
             f"{cell(entry['from'])} → {cell(entry['to'])} (remove it from the baseline)"
         )
-    missing = [r for r in runtimes if r.get("status") not in (None, "ok")]
-    if missing:
-        lines += ["", "### Runtimes not tested", ""]
-        for r in missing:
-            lines.append(
-                f"- `{r['name']}`: {cell(r.get('status', ''))}: {cell(r.get('reason') or '')}"
-            )
     text = "\n".join(lines).rstrip() + "\n"
     return text if len(text) <= MAX_CHARS else text[: MAX_CHARS - 40] + "\n\n… (cut to fit)\n"
-
-
-def _problem(new: int, stale: int) -> str:
-    parts = [f"{new} new break(s)"] if new else []
-    if stale:
-        parts.append(f"{stale} accepted break(s) no longer happen")
-    return ", ".join(parts)

@@ -253,6 +253,32 @@ def _classify(adapter: Adapter, exc: BaseException) -> dict[str, Any]:
         }
 
 
+# Errors only a programming mistake raises. Raised by our own code (the innermost frame is in the
+# harness package), they are a bug in wasm-compat, never the behaviour of the runtime under test;
+# raised inside a runtime's own Python code, they are the runtime's.
+_BUG_TYPES = (KeyError, IndexError, AttributeError, NameError, AssertionError, ImportError)
+_HARNESS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _harness_bug(exc: BaseException) -> dict[str, Any] | None:
+    if not isinstance(exc, _BUG_TYPES):
+        return None
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    where = os.path.abspath(tb.tb_frame.f_code.co_filename) if tb is not None else ""
+    if not where.startswith(_HARNESS_DIR + os.sep):
+        return None
+    at = f"{os.path.relpath(where, os.path.dirname(_HARNESS_DIR))}:{tb.tb_lineno if tb else 0}"
+    name = type(exc).__name__
+    return {
+        "outcome": ERROR,
+        "error_kind": "harness",
+        "error_type": name,
+        "message": f"a bug in wasm-compat, not the runtime's behaviour: {name}: {exc} at {at}",
+    }
+
+
 class Stopped(Exception):
     """An observation (`expect: any`) ended other than ok: what follows has nothing to act on."""
 
@@ -286,7 +312,7 @@ def run(segment: Segment, steps: list[dict[str, Any]], emit: Callable[..., None]
                 message=str(exc),
             )
         except BaseException as exc:  # a runtime's error, whatever its class: a value, not a crash
-            result.update(_classify(segment.adapter, exc))
+            result.update(_harness_bug(exc) or _classify(segment.adapter, exc))
             if step["op"] == "call" and result.get("error_kind") == "exit":
                 segment.instances[step["args"]["instance"]].exit_code = result["exit_code"]
                 if result["exit_code"] == 0:
