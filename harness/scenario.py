@@ -248,6 +248,12 @@ def resolve(scenario: Scenario, params: dict[str, Any]) -> Case:
             body["engine"] = _features(body["engine"], err, (*at, op, "engine"))
         args = _STEP_BUILDERS[op](body, engine, err, at)
         step = Step(index, op, args, _expectation(body.get("expect"), err, (*at, op)), line)
+        if args.get("results") is not None and step.expect.kind not in ("ok", "any"):
+            raise err(
+                (*at, op, "results"),
+                f"`results` needs the call to return (expect ok or any), "
+                f"found expect {step.expect.describe()}",
+            )
         _check_names(step, defined, err, at)
         segments[-1].append(step)
     return Case(scenario, dict(params), engine, tuple(tuple(s) for s in segments))

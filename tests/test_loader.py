@@ -49,6 +49,12 @@ def test_good_scenario_yields_one_case_per_param_set(scenario_dir: Path) -> None
 
 BROKEN = [
     (
+        "steps:\n  - compile: add\n  - instantiate\n"
+        "  - call: {export: add, args: [1, 2], results: [3], expect: error}\n",
+        4,
+        "`results` needs the call to return (expect ok or any), found expect error",
+    ),
+    (
         "steps:\n  - compile: add\n  - frobnicate: {}\n",
         3,
         'step 2 (frobnicate): unknown step "frobnicate"',

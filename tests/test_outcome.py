@@ -87,3 +87,15 @@ def test_cache_state_from_file_counts() -> None:
         "hit", {"cache": "miss", "cache_files_before": 0, "cache_files_after": 2}
     )
     assert not met and why == "expected a cache hit, got miss (0 cache files before, 2 after)"
+
+
+def test_stated_results_hold_under_an_observation_too() -> None:
+    wanted = [{"type": None, "value": 42}]
+    wrong = result(outcome="ok", values=[{"type": "i32", "value": 2}])
+    met, why = check({"kind": "any"}, wrong, wanted)
+    assert not met and why == "expected results [42], got [2]"
+    assert check(
+        {"kind": "any"}, result(outcome="ok", values=[{"type": "i32", "value": 42}]), wanted
+    )[0]
+    # an observation that did not return has no values to check: the diff judges it
+    assert check({"kind": "any"}, result(outcome="error", message="trap"), wanted)[0]
