@@ -295,13 +295,38 @@ def _substitute(value: Any, params: dict[str, Any], err: _Errors, at: tuple[Any,
     if not isinstance(value, str) or "${" not in value:
         return value
     for name in _REF.findall(value):
+        if name == WORKDIR and name not in params:
+            continue  # the run's work dir: the worker fills it in, where it is known
         if name not in params:
             known = ", ".join(sorted(params)) or "none"
             raise err(at, f"unknown parameter ${{{name}}} (parameters: {known})")
     whole = _REF.fullmatch(value)
-    if whole:  # keep the parameter's own type: `fuel: ${fuel}` stays a number
+    if whole and whole.group(1) in params:  # keep its own type: `fuel: ${fuel}` stays a number
         return params[whole.group(1)]
-    return _REF.sub(lambda m: str(params[m.group(1)]), value)
+    return _REF.sub(lambda m: str(params.get(m.group(1), m.group(0))), value)
+
+
+# `${workdir}` in a cache config stands for the run's work dir, which only the worker knows.
+WORKDIR = "workdir"
+# a `directory = "..."` line of a cache config, and what a directory in it must start with
+_CONFIG_DIRECTORY = re.compile(r"^\s*directory\s*=\s*[\"'](.*?)[\"']\s*(?:#.*)?$", re.M)
+
+
+def _check_cache_config(engine: dict[str, Any], err: _Errors, at: tuple[Any, ...]) -> None:
+    """A verbatim cache config reaches the runtime as written; its cache directory must still
+    be in the run's work dir, named through `${workdir}`."""
+    cache = engine.get("cache")
+    if not isinstance(cache, dict) or "config" not in cache:
+        return
+    for directory in _CONFIG_DIRECTORY.findall(str(cache["config"])):
+        prefix = "${" + WORKDIR + "}/"
+        if not directory.startswith(prefix):
+            raise err(
+                (*at, "cache", "config"),
+                f"the cache directory must be in the run's work dir: "
+                f'directory = "{prefix}NAME", found {directory!r}',
+            )
+        _check_workfile(directory[len(prefix) :], err, (*at, "cache", "config"))
 
 
 FEATURES = (
@@ -322,6 +347,7 @@ FEATURES = (
 
 def _features(engine: dict[str, Any], err: _Errors, at: tuple[Any, ...]) -> dict[str, Any]:
     """`features: [simd]` is short for `features: {simd: true}`; names may come from params."""
+    _check_cache_config(engine, err, at)
     features = engine.get("features")
     if not isinstance(features, list):
         return engine

@@ -61,6 +61,18 @@ class Adapter:
     def __init__(self, version: str) -> None:
         self.version = version
         self.variant = ""
+        self._adapted: list[str] = []
+
+    def adapted(self, what: str) -> None:
+        """Record a bridge this adapter built to perform the step in flight at all (a renamed
+        method, a setting this release spells otherwise): an application's own code would hit
+        that difference, so the step shows it and the diff compares it."""
+        self._adapted.append(what)
+
+    def take_adapted(self) -> list[str]:
+        """What was bridged since the last call: the step that just ended records it."""
+        taken, self._adapted = self._adapted, []
+        return taken
 
     def select_variant(self, variant: str) -> None:
         """Configure a variant of the runtime; a family without variants accepts only ""."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any
+from typing import Any, Callable
 
 import wasmtime
 
@@ -16,13 +16,20 @@ _EXIT_MESSAGE = re.compile(r"[Ee]xited with i32 exit status (-?\d+)")
 VALTYPES = {"i32": "i32", "i64": "i64", "f32": "f32", "f64": "f64"}
 
 
-def configure(config: Any, settings: dict[str, Any], workdir: str, version: str) -> None:
+Adapted = Callable[[str], None]  # records what an adapter had to bridge (Adapter.adapted)
+
+
+def configure(
+    config: Any, settings: dict[str, Any], workdir: str, version: str, adapted: Adapted
+) -> None:
     cls = type(config)
     cache = settings.get("cache")
     if cache is True:
         config.cache = True
+    elif isinstance(cache, dict) and "config" in cache:
+        config.cache = _write_cache_config(workdir, cache["config"].replace(WORKDIR_REF, workdir))
     elif isinstance(cache, dict):
-        _set_cache_dir(config, os.path.join(workdir, cache["directory"]), workdir)
+        _set_cache_dir(config, os.path.join(workdir, cache["directory"]), workdir, adapted)
     for feature, enabled in sorted((settings.get("features") or {}).items()):
         attr = "wasm_" + feature
         if not hasattr(cls, attr):
@@ -43,21 +50,30 @@ def configure(config: Any, settings: dict[str, Any], workdir: str, version: str)
         raise Unsupported(f"wasmtime has no {compiler} compiler")
 
 
-def _set_cache_dir(config: Any, directory: str, workdir: str) -> None:
-    """Write the cache config file; drop the `enabled` key for releases that reject it."""
-    os.makedirs(directory, exist_ok=True)
+WORKDIR_REF = "${workdir}"
+
+
+def _write_cache_config(workdir: str, text: str) -> str:
     path = os.path.join(workdir, "wasmtime-cache.toml")
-    quoted = directory.replace("\\", "\\\\").replace('"', '\\"')
     with open(path, "w") as f:
-        f.write(f'[cache]\nenabled = true\ndirectory = "{quoted}"\n')
+        f.write(text)
+    return path
+
+
+def _set_cache_dir(config: Any, directory: str, workdir: str, adapted: Adapted) -> None:
+    """Write a cache config naming the directory, as releases up to 32.0.0 require it (with
+    `enabled = true`); a release that rejects `enabled` gets it without, and the step says so.
+    A scenario that states its config text (`cache: {config: ...}`) gets exactly that instead."""
+    os.makedirs(directory, exist_ok=True)
+    quoted = directory.replace("\\", "\\\\").replace('"', '\\"')
+    path = _write_cache_config(workdir, f'[cache]\nenabled = true\ndirectory = "{quoted}"\n')
     try:
         config.cache = path
     except wasmtime.WasmtimeError as exc:
-        if "enabled" not in str(exc):
+        if "enabled" not in _message(exc):
             raise
-        with open(path, "w") as f:
-            f.write(f'[cache]\ndirectory = "{quoted}"\n')
-        config.cache = path
+        config.cache = _write_cache_config(workdir, f'[cache]\ndirectory = "{quoted}"\n')
+        adapted("cache config written without `enabled = true`, which this release rejects")
 
 
 def wasi_config(spec: dict[str, Any]) -> Any:
@@ -110,16 +126,37 @@ def classify(exc: BaseException) -> dict[str, Any]:
         out.update(error_kind="exit", exit_code=int(exit_match.group(1)))
         return out
     if isinstance(exc, wasmtime.Trap):
+        api = api_trap_code(exc)
         out.update(error_kind="trap", trap_code=trap_code(exc, message))
+        if api is not None:
+            out["trap_code_api"] = api
         return out
     out["error_kind"] = "runtime"
     return out
 
 
+_NO_ATTRIBUTE = object()
+
+
+def api_trap_code(exc: BaseException) -> str | None:
+    """`Trap.trap_code` as an application reading it sees it: the code's name, `None`, or
+    what reading it raised (4.0-44.x raise ValueError for codes their enum lacks, fuel among
+    them). None where the release has no such attribute."""
+    try:
+        code = getattr(exc, "trap_code", _NO_ATTRIBUTE)
+    except Exception as failed:
+        return f"raises {type(failed).__name__}: {failed}"
+    if code is _NO_ATTRIBUTE:
+        return None
+    return "None" if code is None else str(getattr(code, "name", None) or code).lower()
+
+
 def trap_code(exc: BaseException, message: str) -> str | None:
+    """The trap code compared across releases and families: the API's where it gives one,
+    else the one its message names (the API's own answer is kept beside it)."""
     try:
         code = getattr(exc, "trap_code", None)
-    except ValueError:  # releases up to ~39 raise for codes their TrapCode enum lacks (fuel: 11)
+    except ValueError:
         code = None
     if code is not None:
         name = getattr(code, "name", None)

@@ -24,7 +24,7 @@ class WasmtimeV30(Adapter):
 
     def new_engine(self, settings: dict[str, Any], workdir: str) -> Any:
         config = wasmtime.Config()
-        common.configure(config, settings, workdir, self.version)
+        common.configure(config, settings, workdir, self.version, self.adapted)
         return wasmtime.Engine(config)
 
     def compile(self, engine: Any, wasm: bytes) -> Any:

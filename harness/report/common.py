@@ -22,6 +22,11 @@ def side(summary: dict[str, Any], width: int = 90) -> str:
     if not detail and summary.get("exit_code") is not None:
         detail = f"exit {summary['exit_code']}"
     detail = detail or summary.get("message") or summary.get("cache") or ""
+    api = summary.get("trap_code_api")
+    if api is not None and api != summary.get("trap_code"):  # what an application reading it saw
+        detail = f"{detail}; trap_code as the API gave it: {api}"
+    if summary.get("adapted"):  # an API difference the adapter bridged: what changed, if ok→ok
+        detail = f"{detail}; adapted: {summary['adapted']}" if detail else summary["adapted"]
     text = " ".join(f"{summary.get('outcome')}{f' ({detail})' if detail else ''}".split())
     return text if len(text) <= width else text[: width - 1] + "…"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
+import re
 import time
 from typing import Any, Callable
 
@@ -28,6 +29,8 @@ from harness.worker.outcome import (
 )
 
 TAIL = 4000
+# The cache directory a verbatim cache config names (the loader checked it is in the work dir).
+_CONFIG_DIRECTORY = re.compile(r"^\s*directory\s*=\s*[\"']\$\{workdir\}/(.*?)[\"']", re.M)
 
 
 class ScenarioStateError(Exception):
@@ -74,6 +77,9 @@ class Segment:
 
     def cache_dir(self, settings: dict[str, Any]) -> str | None:
         cache = settings.get("cache")
+        if isinstance(cache, dict) and "config" in cache:
+            named = _CONFIG_DIRECTORY.search(cache["config"])
+            return self.work_path(named.group(1)) if named else None
         if isinstance(cache, dict):
             return self.work_path(cache["directory"])
         if cache is True:
@@ -318,6 +324,9 @@ def run(segment: Segment, steps: list[dict[str, Any]], emit: Callable[..., None]
                 if result["exit_code"] == 0:
                     result["outcome"] = OK
         result["duration_s"] = round(time.perf_counter() - started, 6)
+        adapted = segment.adapter.take_adapted()
+        if adapted:
+            result["adapted"] = adapted
         met, why = check(step["expect"], result, step["args"].get("results"))
         if met and result["outcome"] == OK and step["args"].get("cache"):
             result["detail"]["cache_expected"] = step["args"]["cache"]
