@@ -154,7 +154,7 @@ def _release_transitions(runs: Sequence[Run], specs: dict[str, RuntimeSpec]) -> 
     chains: dict[tuple[str, str, str], list[tuple[RuntimeSpec, Run]]] = {}
     for run in runs:
         spec = specs.get(_single_runtime(run) or "")
-        if spec is None or run.get("outcome") == "not_run":
+        if spec is None or not _comparable(run):
             continue
         chains.setdefault((*_key(run), spec.line), []).append((spec, run))
     found = []
@@ -163,6 +163,14 @@ def _release_transitions(runs: Sequence[Run], specs: dict[str, RuntimeSpec]) -> 
         for (spec_a, run_a), (spec_b, run_b) in zip(chain, chain[1:]):
             found.append(_transition(run_a, run_b, spec_a, spec_b, line, upgrade=False))
     return found
+
+
+def _comparable(run: Run) -> bool:
+    """A run that happened, and whose every step the runtime decided: a harness error is a bug
+    in wasm-compat (the gate exits 3), never a runtime's behaviour."""
+    if run.get("outcome") == "not_run":
+        return False
+    return not any(s.get("error_kind") == "harness" for s in run.get("steps") or [])
 
 
 def _single_runtime(run: Run) -> str | None:
@@ -176,7 +184,7 @@ def _upgrade_transitions(runs: Sequence[Run], specs: dict[str, RuntimeSpec]) -> 
     upgrades = [
         r
         for r in runs
-        if "from" in r and r.get("outcome") != "not_run" and r["from"] in specs and r["to"] in specs
+        if "from" in r and _comparable(r) and r["from"] in specs and r["to"] in specs
     ]
     controls = {(*_key(r), r["from"]): r for r in upgrades if r["from"] == r["to"]}
     found = []
