@@ -2,7 +2,8 @@
 
 Every file carries a format version. results.jsonl holds one JSON object a line: a header, then
 `runtime` and `run` records in the order they happened, so a crash of the coordinator loses
-at most the runs in flight.
+at most the runs in flight. Both record the host the runs came from (`harness.host`); a file
+written before hosts were recorded reads as host None (unknown), with no change of format.
 """
 
 from __future__ import annotations
@@ -11,17 +12,19 @@ import datetime as _dt
 import json
 import os
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Final, Literal
 
 import harness
 from harness.diff import run_label
 from harness.errors import ResultsError
+from harness.host import current_host
 
 # 2: segments record their isolation, runs what known behaviour applied, the results.jsonl
 # header the run's options and `rerun` records follow runs. Format 1 files are migrated on read.
 FORMAT = 2
 OLDEST = 1
 _SPAWN_ONLY = "recorded before warm workers existed (results format 1)"
+HERE: Final = "here"  # compat_document's default host: this machine, where the runs just ran
 
 
 def _check_format(version: Any, where: str) -> None:
@@ -82,7 +85,8 @@ class ResultsWriter:
             self._file.write("\n")  # ends a line the killed run left half written
         else:
             header = {"kind": "header", "format": FORMAT, "harness": harness.__version__}
-            self._write({**header, "started": now(), "options": options or {}})
+            host = current_host().to_json()
+            self._write({**header, "started": now(), "options": options or {}, "host": host})
 
     def _write(self, record: dict[str, Any]) -> None:
         self._file.write(json.dumps(record, sort_keys=True, default=str) + "\n")
@@ -112,9 +116,15 @@ def compat_document(
     started: str,
     transitions: list[dict[str, Any]] | None = None,
     verdict: dict[str, Any] | None = None,
+    host: dict[str, Any] | Literal["here"] | None = HERE,
+    hosts: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The whole result set; runs in a canonical order (scenario, parameters, plain before
-    upgrade, runtime order), whatever order they finished in."""
+    upgrade, runtime order), whatever order they finished in.
+
+    `host` is where the runs came from: this machine by default; the recorded one for result
+    sets read back (None when unknown, or when they come from several hosts: then `hosts` lists
+    each result set's)."""
     order = {r["name"]: i for i, r in enumerate(runtimes)}
 
     def position(run: dict[str, Any]) -> tuple[Any, ...]:
@@ -133,11 +143,14 @@ def compat_document(
         "harness": harness.__version__,
         "started": started,
         "finished": now(),
+        "host": current_host().to_json() if host == HERE else host,
         "runtimes": runtimes,
         "runs": ordered,
         "transitions": transitions or [],
         "summary": summarize(ordered, transitions or []),
     }
+    if hosts:
+        document["hosts"] = hosts
     if verdict is not None:
         document["verdict"] = verdict
     return document
@@ -208,6 +221,7 @@ def read_jsonl(path: Path) -> dict[str, Any]:
     started = ""
     version = FORMAT
     options: dict[str, Any] = {}
+    host: dict[str, Any] | None = None
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
@@ -227,6 +241,7 @@ def read_jsonl(path: Path) -> dict[str, Any]:
             version = record["format"]
             started = record.get("started", "")
             options = record.get("options") or {}
+            host = record.get("host")
         elif kind == "runtime":
             if all(r.get("name") != record.get("name") for r in runtimes):
                 runtimes.append(record)
@@ -244,4 +259,5 @@ def read_jsonl(path: Path) -> dict[str, Any]:
         "runtimes": runtimes,
         "runs": runs,
         "options": options,
+        "host": host,
     }

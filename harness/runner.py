@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.execute import SegmentRun, not_run, run_segment
+from harness import forkserver
+from harness.execute import STDERR_TAIL_LINES, SegmentRun, not_run, run_segment
 from harness.fixtures import FixtureBuilder
+from harness.host import cpu_dependence, current_host
 from harness.normalize import normalize
 from harness.scenario import Case, Known, cases, parse_scenario
-from harness.worker.outcome import NOT_RUN, OK, UNSUPPORTED, intended_stop
+from harness.worker.outcome import CRASH, NOT_RUN, OK, UNSUPPORTED, describe, intended_stop
 
 DEFAULT_TIMEOUT_S = 60.0
 DEFAULT_MEMORY_MB = 2048
@@ -34,6 +36,7 @@ class Runtime:
     unavailable: str | None = None
     provisioned: bool = True
     pinned: str | None = None  # the version tox.ini pins, when it came from there
+    cpu_dependent: bool = False  # unavailable because of this host's CPU, not the release alone
 
     @property
     def status(self) -> str:
@@ -60,6 +63,7 @@ class Runtime:
             "python": self.python_version,
             "status": self.status,
             "reason": self.unavailable,
+            "cpu_dependent": self.cpu_dependent,
         }
 
 
@@ -80,16 +84,29 @@ def probe(
     except OSError as exc:
         return Runtime(label, python, unavailable=f"cannot start {python}: {exc}")
     if seg.runtime is None:
+        died = seg.results[-1] if seg.results else {}  # the worker died before it was ready
         reason = seg.unavailable or seg.harness_error or f"worker exited {seg.returncode}"
-        return Runtime(label, python, family=family, variant=variant, unavailable=reason)
+        if died and not (seg.unavailable or seg.harness_error):
+            reason = f"the worker died before it was ready: {_failure_text(died)}"
+        reason, on_cpu = _on_this_cpu(reason, reason, died.get("signal"), died.get("stderr_tail"))
+        return Runtime(
+            label, python, family=family, variant=variant, unavailable=reason, cpu_dependent=on_cpu
+        )
     info = seg.runtime
     label = f"{info['family']}-{info['version']}" + (
         f"-{info['variant']}" if info["variant"] else ""
     )
     broken = _cannot_compile(python, scratch, family, variant)
     if broken:
+        reason, on_cpu = broken
         return Runtime(
-            name or label, python, info["family"], info["version"], variant, unavailable=broken
+            name or label,
+            python,
+            info["family"],
+            info["version"],
+            variant,
+            unavailable=reason,
+            cpu_dependent=on_cpu,
         )
     return Runtime(
         name=name or label,
@@ -108,27 +125,112 @@ def probe(
 _SMOKE_WASM = bytes.fromhex("0061736d0100000001040160000003020100070501016600000a05010300000b")
 
 
-def _cannot_compile(python: str, scratch: Path, family: str | None, variant: str) -> str | None:
-    """Why this runtime cannot compile and instantiate a trivial module, if it cannot."""
+def _cannot_compile(
+    python: str, scratch: Path, family: str | None, variant: str
+) -> tuple[str, bool] | None:
+    """Why this runtime cannot compile and instantiate a trivial module, if it cannot, and
+    whether that depends on this host's CPU."""
     module = scratch / "smoke.wasm"
     module.write_bytes(_SMOKE_WASM)
     smoke = parse_scenario({"steps": [{"compile": "smoke"}, "instantiate"]}, {}, "probe", "probe")
     steps = [s.to_json() for s in cases(smoke)[0].segments[0]]
-    try:
-        seg = run_segment(
+
+    def attempt() -> SegmentRun:
+        return run_segment(
             python, steps, 0, scratch, {"smoke": str(module)}, 120, 0, family, variant
         )
+
+    try:
+        seg = attempt()
+        failed = next((r for r in seg.results if r.get("outcome") != "ok"), None)
+        if failed and _cause_lost(failed) and seg.isolation == forkserver.FORK:
+            # A fork's crash report carries the warm worker's frames too, and the stderr tail
+            # can lose the line that says why; a fresh interpreter's is shorter. The runtime
+            # is unusable either way, so its warm worker is not needed any more.
+            forkserver.forget(python, family, variant, "it cannot compile a trivial module")
+            again = attempt()
+            retried = next((r for r in again.results if r.get("outcome") != "ok"), None)
+            if retried and not _cause_lost(retried):
+                seg, failed = again, retried
     except OSError as exc:
-        return f"cannot start {python}: {exc}"
-    failed = next((r for r in seg.results if r.get("outcome") != "ok"), None)
+        return f"cannot start {python}: {exc}", False
     if failed is None and seg.completed:
         return None
     if failed is None:
-        return "a trivial module's compile did not finish"
-    first_line = (failed.get("message") or failed.get("outcome") or "").strip().splitlines()
-    return "cannot compile a trivial module: {}".format(
-        normalize(first_line[0] if first_line else failed["outcome"])
+        return "a trivial module's compile did not finish", False
+    return _on_this_cpu(
+        f"cannot compile a trivial module: {_failure_text(failed)}",
+        failed.get("message"),
+        failed.get("signal"),
+        failed.get("stderr_tail"),
     )
+
+
+def _failure_text(failed: dict[str, Any]) -> str:
+    """A failed step as one line: its message (or the crash and the cause its stderr gives)."""
+    panic = rust_panic(failed.get("stderr_tail"))
+    if failed["outcome"] == CRASH:
+        cause = crash_cause(failed.get("stderr_tail"))
+        return f"{describe(failed)}: {cause}" if cause else describe(failed)
+    lines = (failed.get("message") or failed["outcome"]).strip().splitlines()
+    text = normalize(lines[0] if lines else failed["outcome"]) or failed["outcome"]
+    if panic is not None and panic[1] and panic[0] in (failed.get("message") or ""):
+        text += f" (panic in {panic[1]})"  # the crate the panic came from, with its version
+    return text
+
+
+def _cause_lost(failed: dict[str, Any]) -> bool:
+    """A crash whose stderr tail says nothing of why, or is full (so it may start after the
+    panic line) and names no panic."""
+    tail = failed.get("stderr_tail") or ""
+    if failed["outcome"] != CRASH or rust_panic(tail) is not None:
+        return False
+    return crash_cause(tail) is None or len(tail.splitlines()) >= STDERR_TAIL_LINES
+
+
+def _on_this_cpu(reason: str, *evidence: str | None) -> tuple[str, bool]:
+    """The reason, saying so when the failure depends on this host's CPU."""
+    why = cpu_dependence(*evidence)
+    if why is None:
+        return reason, False
+    return f"{reason}; depends on this host's CPU ({current_host().cpu_summary}): {why}", True
+
+
+# Rust's panic line, before 1.73 (`panicked at 'MSG', FILE:L:C`) and since (`panicked at
+# FILE:L:C:` then MSG on the next line); FILE under cargo's registry names the crate and version.
+_PANIC_OLD = re.compile(r"panicked at '(?P<message>.*)', (?P<file>\S+?):\d+:\d+")
+_PANIC_NEW = re.compile(r"panicked at (?P<file>\S+?):\d+:\d+:\n(?P<message>[^\n]*)")
+_CRATE = re.compile(r"/(?P<crate>[A-Za-z0-9_-]+?)-(?P<version>\d+\.\d+\.\d+[^/]*)/src/")
+# Other lines that say why a process died (a dynamic loader's or a C library's assertion, a
+# Rust runtime abort); Python's own `Fatal Python error: Aborted` only repeats the signal.
+_CAUSE_LINES = re.compile(
+    r"^(?:.*\b(?P<line>Inconsistency detected by ld\.so: .*|Assertion `.*' failed\.?"
+    r"|fatal runtime error: .*|memory allocation of \d+ bytes failed.*))$",
+    re.M,
+)
+
+
+def rust_panic(stderr: str | None) -> tuple[str, str | None] | None:
+    """A Rust panic's message in a stderr text, and `crate version` when cargo built it from a
+    registry crate."""
+    if not stderr:
+        return None
+    found = _PANIC_OLD.search(stderr) or _PANIC_NEW.search(stderr)
+    if found is None:
+        return None
+    crate = _CRATE.search(found["file"])
+    return found["message"].strip(), f"{crate['crate']} {crate['version']}" if crate else None
+
+
+def crash_cause(stderr: str | None) -> str | None:
+    """The line of a crashed process's stderr that says why it died, if one does."""
+    panic = rust_panic(stderr)
+    if panic is not None:
+        message, crate = panic
+        text = f"panicked at '{normalize(message)}'"
+        return f"{text} ({crate})" if crate else text
+    found = _CAUSE_LINES.search(stderr or "")
+    return normalize(found["line"]) if found else None
 
 
 def select(cases: Iterable[Case], pattern: str | None) -> list[Case]:

@@ -1,5 +1,6 @@
 """Result files from another format, or damaged, are refused with a message that says what to
-do; a results.jsonl cut short mid-line is read up to the last whole record."""
+do; a results.jsonl cut short mid-line is read up to the last whole record; both record the host
+their runs came from."""
 
 from __future__ import annotations
 
@@ -11,7 +12,14 @@ from pathlib import Path
 import pytest
 
 from harness.errors import ResultsError
-from harness.results import read_jsonl, read_results
+from harness.host import current_host
+from harness.results import (
+    ResultsWriter,
+    compat_document,
+    read_jsonl,
+    read_results,
+    write_compat,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 HEADER = {"kind": "header", "format": 2, "started": "2026-01-01T00:00:00+00:00", "options": {}}
@@ -76,3 +84,25 @@ def test_a_format_1_document_is_migrated(tmp_path: Path) -> None:
     )
     (run,) = read_jsonl(jsonl)["runs"]
     assert {s["isolation"] for s in run["segments"]} <= {"spawn"}
+
+
+def test_results_record_their_host_and_a_read_back_document_keeps_it(tmp_path: Path) -> None:
+    here = current_host().to_json()
+    writer = ResultsWriter(tmp_path, {"jobs": 1})
+    writer.close()
+    header = json.loads((tmp_path / "results.jsonl").read_text().splitlines()[0])
+    assert header["host"] == here
+    assert read_jsonl(tmp_path / "results.jsonl")["host"] == here
+    # a results.jsonl from before hosts were recorded: unknown, not this machine
+    (tmp_path / "results.jsonl").write_text(json.dumps(HEADER) + "\n")
+    assert read_results(tmp_path)["host"] is None
+    assert compat_document([], [], "")["host"] == here  # runs that just ran here
+    elsewhere = here | {"cpu_model": "AMD EPYC 7763 64-Core Processor"}
+    document = compat_document([], [], "", host=elsewhere)
+    assert document["host"] == elsewhere and "hosts" not in document
+    unknown = compat_document([], [], "", host=None, hosts=[{"results": "a", "host": None}])
+    assert unknown["host"] is None and unknown["hosts"] == [{"results": "a", "host": None}]
+    write_compat(tmp_path, document)
+    assert read_results(tmp_path)["host"] == elsewhere
+    # a compat.json from before hosts were recorded reads as it did
+    assert "host" not in read_results(GOLDEN)
