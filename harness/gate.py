@@ -52,9 +52,11 @@ class Decision:
 def coverage(document: dict[str, Any]) -> Coverage:
     runtimes = document.get("runtimes") or []
     not_run: dict[str, list[str]] = {}
+    shown: dict[str, str] = {}  # the same failure in several envs differs only in their paths
     for runtime in runtimes:
         if runtime.get("status") not in (None, "ok"):
-            not_run.setdefault(_why(runtime), []).append(runtime["name"])
+            key = normalize(_why(runtime)) or ""
+            not_run.setdefault(shown.setdefault(key, _why(runtime)), []).append(runtime["name"])
     unchecked = (document.get("verdict") or {}).get("unchecked_entries") or []
     return Coverage(
         runtimes=len(runtimes),
@@ -66,8 +68,7 @@ def coverage(document: dict[str, Any]) -> Coverage:
 
 def _why(runtime: dict[str, Any]) -> str:
     state = "not usable" if runtime.get("status") == "unavailable" else str(runtime.get("status"))
-    # the same failure in several envs differs only in their paths
-    return f"{state}: {normalize(runtime.get('reason') or 'no reason given')}"
+    return f"{state}: {runtime.get('reason') or 'no reason given'}"
 
 
 def coverage_lines(document: dict[str, Any]) -> list[str]:
