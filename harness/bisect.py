@@ -1,15 +1,15 @@
 """Bisect a change to the exact release: which release of a family first behaves differently.
 
 The releases come from the package index (`pip index versions`, which lists only releases with a
-wheel for the interpreter and skips yanked ones), in version order. Each release the search needs
-is provisioned on demand into a reusable env cache with uv and run through the same isolated
-workers as a matrix run. The search itself (`search`) is pure: it is given a probe that says
-whether the release at an index behaves like the good one, or cannot be tested.
+wheel for the interpreter and skips yanked ones; read from its plain output, which every pip since
+21.2 prints alike), in version order. Each release the search needs is provisioned on demand into
+a reusable env cache with uv and run through the same isolated workers as a matrix run. The
+search itself (`search`) is pure: it is given a probe that says whether the release at an index
+behaves like the good one, or cannot be tested.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -95,17 +95,17 @@ def criterion_key(run: dict[str, Any], criterion: str) -> tuple[Any, ...]:
 # -- the edges: the package index and the env cache --------------------------------------------
 
 
-def index_versions(package: str, python_version: str) -> list[str]:
+def index_versions(package: str, python_version: str, python: str | None = None) -> list[str]:
     """Releases of a package with a wheel for this Python version, as the configured index has
-    them (yanked releases and pre-releases left out)."""
+    them (yanked releases and pre-releases left out), asked of the pip of `python` (default: this
+    interpreter's), whichever version it is."""
     command = [
-        sys.executable,
+        python or sys.executable,
         "-m",
         "pip",
         "index",
         "versions",
         package,
-        "--json",
         "--python-version",
         python_version,
         "--only-binary=:all:",
@@ -114,8 +114,26 @@ def index_versions(package: str, python_version: str) -> list[str]:
     proc = subprocess.run(command, capture_output=True, text=True, check=False, timeout=300)
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        if "No module named pip" in last:
+            last += " (bisect lists releases with `pip index versions`: install pip here)"
         raise BisectError(f"cannot list the releases of {package}: {last}")
-    return list(json.loads(proc.stdout)["versions"])
+    return parse_index_versions(package, proc.stdout)
+
+
+AVAILABLE = "Available versions:"
+
+
+def parse_index_versions(package: str, output: str) -> list[str]:
+    """The releases in `pip index versions` output (`Available versions: 2.0, 1.0`). Its `--json`
+    is newer than the pip a fresh venv may ship; this line has been there since `pip index`."""
+    for line in output.splitlines():
+        if line.strip().startswith(AVAILABLE):
+            listed = line.strip()[len(AVAILABLE) :].split(",")
+            versions = [v.strip() for v in listed if v.strip()]
+            if versions:
+                return versions
+    tail = (output.strip().splitlines() or ["no output"])[-1]
+    raise BisectError(f"cannot list the releases of {package}: pip index versions said {tail!r}")
 
 
 def env_cache_root() -> Path:
@@ -199,6 +217,7 @@ class Outcome:
     bad: dict[str, Any]  # the run on the first release that does not
     tested: list[str]
     skipped: dict[str, str]
+    fixed: str | None = None  # an upgrade scenario: the release the other side stayed at
 
 
 Report = Callable[[str], None]
@@ -290,6 +309,7 @@ def bisect(request: Request, out: Path, report: Report, versions: Sequence[str])
         runs[first_bad],
         [v for v in order if v in runs],
         state.skipped,
+        fixed_release if fixed is not None else None,
     )
 
 

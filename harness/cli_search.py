@@ -15,6 +15,9 @@ from harness.errors import ExitCode, HarnessError, RuntimeSelectionError
 from harness.fixtures import find_fixture_dir
 from harness.suite import load_suite
 
+BISECT_TIMEOUT_S = 60.0
+BISECT_CRITERION = "outcome"
+
 
 def add_parsers(sub: Any) -> None:
     one = sub.add_parser(
@@ -39,7 +42,7 @@ def add_parsers(sub: Any) -> None:
     one.add_argument(
         "--criterion",
         choices=("outcome", "message"),
-        default="outcome",
+        default=BISECT_CRITERION,
         help="what must match the good release: the outcome class (default) or also the "
         "normalized message",
     )
@@ -55,7 +58,10 @@ def add_parsers(sub: Any) -> None:
         help="an upgrade scenario: the other side's release (default: --good for the producer, "
         "--bad for the consumer)",
     )
-    one.add_argument("--timeout", type=float, default=60.0, help="seconds per segment")
+    one.add_argument(
+        "--fixtures", type=Path, help="fixture directory (default: the nearest wasm_fixtures/)"
+    )
+    one.add_argument("--timeout", type=float, default=BISECT_TIMEOUT_S, help="seconds per segment")
     one.add_argument("--out", type=Path, help="work dir (default: a temporary one)")
 
     two = sub.add_parser(
@@ -91,7 +97,7 @@ def add_parsers(sub: Any) -> None:
 def cmd_bisect(options: argparse.Namespace) -> ExitCode:
     from harness import bisect
 
-    suite = load_suite([options.scenario])
+    suite = load_suite([options.scenario], options.fixtures, build=True)
     if suite.errors:
         raise HarnessError(str(suite.errors[0]))
     case = _pick_case(suite.cases(), options.param)
@@ -123,10 +129,30 @@ def cmd_bisect(options: argparse.Namespace) -> ExitCode:
     print(f"  {found.first_bad:>10}  {bisect.describe(found.bad)}")
     for release, why in found.skipped.items():
         print(f"  skipped {release}: {why}")
-    command = ["wasm-compat", "bisect", str(options.scenario), "--family", options.family]
-    command += ["--good", found.last_good, "--bad", found.first_bad]
-    print("reproduce: " + shlex.join(command + [f"--param={p}" for p in options.param]))
+    print("reproduce: " + reproduce_command(options, found.last_good, found.first_bad, found.fixed))
     return ExitCode.OK
+
+
+def reproduce_command(
+    options: argparse.Namespace, last_good: str, first_bad: str, fixed: str | None
+) -> str:
+    """The bisect command that repeats the search over just the boundary it found. It carries
+    every option that changes what is run or compared; an upgrade scenario's other side is
+    pinned to the release it stayed at (`fixed`), since its default follows --good and --bad."""
+    command = ["wasm-compat", "bisect", str(options.scenario), "--family", options.family]
+    command += ["--good", last_good, "--bad", first_bad]
+    if options.variant:
+        command += ["--variant", options.variant]
+    command += [f"--param={p}" for p in options.param]
+    if options.criterion != BISECT_CRITERION:
+        command += ["--criterion", options.criterion]
+    if fixed is not None:
+        command += ["--side", options.side, "--fixed", fixed]
+    if options.fixtures is not None:
+        command += ["--fixtures", str(options.fixtures)]
+    if options.timeout != BISECT_TIMEOUT_S:
+        command += ["--timeout", f"{options.timeout:g}"]
+    return shlex.join(command)
 
 
 def _pick_case(cases: list[Any], params: list[str]) -> Any:
