@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("own_wasmtime")]
 
 ROOT = Path(__file__).resolve().parent.parent
 # What may differ between two runs of the same thing: clocks, and the stderr tails of crashed

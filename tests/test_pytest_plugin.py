@@ -10,7 +10,7 @@ from xml.etree import ElementTree
 import pytest
 
 pytest_plugins = ["pytester"]
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("own_wasmtime")]
 
 ROOT = Path(__file__).resolve().parent.parent
 

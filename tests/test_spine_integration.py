@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.integration
-wasmtime = pytest.importorskip("wasmtime")
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("own_wasmtime")]
 
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
