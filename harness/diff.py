@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from harness.matrix import RuntimeSpec, parse_runtime_name, version_key
+from harness.worker.outcome import values_equal
 
 BREAK, FIX, DRIFT, FLAKY, SAME = "break", "fix", "drift", "flaky", "same"
 KINDS = (BREAK, FIX, DRIFT, FLAKY, SAME)
@@ -52,6 +53,9 @@ def signature(run: Run, only: set[int] | None = None) -> dict[str, Any]:
     ]
     outcome = decisive.get("outcome") if decisive is not None else "ok"
     sig: dict[str, Any] = {"outcome": outcome, "values": values}
+    stated = [[s["index"], s["stated_results"]] for s in steps if s.get("stated_results")]
+    if stated:  # the same on both sides of a transition: it tells a fixed value from a wrong one
+        sig["stated"] = stated
     # A cache that stops hitting is silent in every outcome, so a step that states whether
     # it should hit is compared on that too.
     cache = [
@@ -90,8 +94,23 @@ def classify(before: dict[str, Any], after: dict[str, Any]) -> str:
             return BREAK
         return FIX
     if is_wrong_result(before, after):
-        return BREAK  # neither side is known to be right, so it is a break both ways
+        # a break, unless the after side now returns what the scenario states (a fixed value)
+        return FIX if _states(after, before) else BREAK
     return SAME if before == after else DRIFT
+
+
+def _states(right: dict[str, Any], wrong: dict[str, Any]) -> bool:
+    """Every call whose values differ returns the scenario's stated results on `right`'s side
+    and not on `wrong`'s."""
+    stated = dict(right.get("stated") or [])
+    mine, theirs = dict(right.get("values") or []), dict(wrong.get("values") or [])
+    differing = [i for i in mine.keys() & theirs.keys() if mine[i] != theirs[i]]
+    return bool(differing) and all(
+        i in stated
+        and values_equal(stated[i], mine[i] or [])
+        and not values_equal(stated[i], theirs[i] or [])
+        for i in differing
+    )
 
 
 def is_wrong_result(before: dict[str, Any], after: dict[str, Any]) -> bool:
@@ -240,8 +259,8 @@ def _transition(
         "after": summary_of(after),
         "changed": sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k)),
     }
-    if kind == BREAK and is_wrong_result(before, after):
-        found["wrong_result"] = True
+    if kind in (BREAK, FIX) and is_wrong_result(before, after):
+        found["wrong_result"] = kind == BREAK  # a fix returns the stated values again
         found["before"]["values"], found["after"]["values"] = _differing_values(before, after)
     return found
 

@@ -324,11 +324,16 @@ def run_case(
         results += [
             not_run(s, stop_reason or "", observed) for s in payload if s["index"] not in done
         ]
+    stated = {
+        s.index: s.args["results"] for seg in case.segments for s in seg if s.args.get("results")
+    }
     for r in results:
         r["normalized_message"] = normalize(r.get("message"))
         r["message"] = truncate(r.get("message"))
         if r["index"] in known:
             r["known"] = known[r["index"]].reason
+        if r["index"] in stated:  # the scenario's own results, whatever a known entry says
+            r["stated_results"] = stated[r["index"]]
     status = run_status(results)
     if status != "fail" and not keep_work:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -352,8 +357,11 @@ def run_case(
 
 def _with_known(step: dict[str, Any], known: dict[int, Known]) -> dict[str, Any]:
     if step["index"] in known:
-        step["expect"] = known[step["index"]].expect.to_json()
-        step["known"] = known[step["index"]].reason
+        entry = known[step["index"]]
+        step["expect"] = entry.expect.to_json()
+        step["known"] = entry.reason
+        if entry.results is not None:
+            step["args"] = {**step["args"], "results": list(entry.results)}
     return step
 
 

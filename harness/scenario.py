@@ -73,6 +73,7 @@ class Known:
     producer: tuple[str, ...] = ()
     consumer: tuple[str, ...] = ()
     params: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    results: tuple[Any, ...] | None = None  # the values it is known to return instead
 
     def matches(
         self,
@@ -218,9 +219,22 @@ def _known(scenario: Scenario) -> tuple[Known, ...]:
                 globs("producer"),
                 globs("consumer"),
                 params,
+                _known_results(raw, steps[index], err, at),
             )
         )
     return tuple(found)
+
+
+def _known_results(
+    raw: dict[str, Any], step: Any, err: _Errors, at: tuple[Any, ...]
+) -> tuple[Any, ...] | None:
+    """A known wrong result states the values the runtime returns: an observation alone would
+    let any value through, and a wrong value is never silent."""
+    if "results" not in raw:
+        return None
+    if _split_step(step)[0] != "call":
+        raise err((*at, "results"), "'results' belongs to an entry about a call step")
+    return tuple(_value(v, err, (*at, "results", i)) for i, v in enumerate(raw["results"]))
 
 
 def cases(scenario: Scenario) -> list[Case]:

@@ -283,3 +283,14 @@ def test_a_consumer_side_change_for_the_same_artifact_is_a_transition() -> None:
         ("u", "", "wasmtime-39.0.0→wasmtime-41.0.0"),
         ("u", "", "wasmtime-39.0.0→wasmtime-42.0.0"),
     }
+
+
+def test_a_value_that_returns_to_the_stated_one_is_a_fix_and_leaving_it_a_break() -> None:
+    stated = [[2, [{"type": None, "value": 42}]]]
+    forty, fortytwo = (
+        {"outcome": "ok", "values": [[2, [{"type": "i32", "value": v}]]], "stated": stated}
+        for v in (40, 42)
+    )
+    assert diff.classify(forty, fortytwo) == "fix"
+    assert diff.classify(fortytwo, forty) == "break"
+    assert diff.is_wrong_result(fortytwo, forty)

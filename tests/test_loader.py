@@ -49,6 +49,12 @@ def test_good_scenario_yields_one_case_per_param_set(scenario_dir: Path) -> None
 
 BROKEN = [
     (
+        "known:\n  - {runtime: x, step: 1, expect: ok, results: [1], reason: r}\n"
+        "steps:\n  - compile: add\n",
+        2,
+        "'results' belongs to an entry about a call step",
+    ),
+    (
         "steps:\n  - compile: add\n  - instantiate\n"
         "  - call: {export: add, args: [1, 2], results: [3], expect: error}\n",
         4,
