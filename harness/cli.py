@@ -18,18 +18,20 @@ from harness import (
     console,
     diff,
     forkserver,
+    gate,
     matrix,
     report,
     scaffold,
     session,
 )
 from harness.errors import ExitCode, HarnessError, RuntimeSelectionError
+from harness.host import Provenance, current_host, provenance
 from harness.merge import missing_upgrade_runs
 from harness.report import findings
 from harness.results import ResultsWriter, compat_document, now, read_results, write_compat
 from harness.runner import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, Runtime, probe, select
 from harness.suite import load_suite
-from harness.toxenvs import load_project, runtime_state
+from harness.toxenvs import find_tox_ini, load_project, required_runtimes, runtime_state
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -97,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="runs at a time (default: the number of cores); results do not depend on it",
     )
     _add_baseline(run)
+    _add_required(run)
     run.add_argument(
         "--keep-work", action="store_true", help="keep the work dirs of passing runs too"
     )
@@ -122,6 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     diff_cmd.add_argument("--all", action="store_true", help="list `same` transitions too")
     _add_baseline(diff_cmd)
+    _add_required(diff_cmd)
+    _add_tox_ini(diff_cmd)
 
     base = sub.add_parser("baseline", help="manage the accepted breaks")
     base_sub = base.add_subparsers(dest="action", required=True)
@@ -147,6 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_out(render)
     _add_baseline(render)
+    _add_required(render)
+    _add_tox_ini(render)
     render.add_argument(
         "--findings",
         nargs="?",
@@ -167,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_tox_ini(merge)
     _add_baseline(merge)
+    _add_required(merge)
     merge.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, help=argparse.SUPPRESS)
     merge.add_argument("--memory-mb", type=int, default=DEFAULT_MEMORY_MB, help=argparse.SUPPRESS)
 
@@ -220,6 +228,18 @@ def _add_baseline(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_required(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--require-runtimes",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="runtimes that must run, or the gate fails with their reason (repeatable; a name, "
+        "glob, version prefix or family; `all`, `none`; default: tox.ini's "
+        "[wasm-compat] require_runtimes, else all)",
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     options = build_parser().parse_args(argv)
     try:
@@ -267,6 +287,7 @@ RESUMABLE = (
     "cross_family",
     "keep_work",
     "baseline",
+    "require_runtimes",
 )
 
 
@@ -325,8 +346,7 @@ def cmd_run(options: argparse.Namespace) -> ExitCode:
     for runtime in runtimes:
         if runtime.name not in recorded_runtimes:
             writer.runtime(runtime.to_json())
-        if runtime.unavailable:
-            print(f"wasm-compat: {runtime.name}: {runtime.problem}", file=sys.stderr)
+    print("\n".join(gate.coverage_lines({"runtimes": [r.to_json() for r in runtimes]})))
     if not any(r.unavailable is None for r in runtimes):
         writer.close()
         raise RuntimeSelectionError(
@@ -370,7 +390,7 @@ def cmd_run(options: argparse.Namespace) -> ExitCode:
     finally:
         progress.finish()
         writer.close()
-        document = _finish(runtime_records, runs, started, entries, out)
+        document = _finish(runtime_records, runs, started, entries, out, _required(options))
     return _report(document, options.baseline)
 
 
@@ -398,11 +418,15 @@ def _finish(
     started: str,
     entries: list[dict[str, Any]],
     out: Path,
+    required: list[str],
+    recorded: Provenance | None = None,
 ) -> dict[str, Any]:
     transitions = diff.transitions(runs, runtimes)
     verdict = baseline.judge(transitions, entries)
-    document = compat_document(runtimes, runs, started, transitions, verdict.to_json())
+    where: dict[str, Any] = {"host": recorded.host, "hosts": recorded.hosts} if recorded else {}
+    document = compat_document(runtimes, runs, started, transitions, verdict.to_json(), **where)
     document["scenario_texts"] = report.scenario_texts(runs)
+    _judge(document, required)
     write_compat(out, document)
     for path in [out / "compat.json", *report.write(document, out)]:
         print(f"wrote {path}")
@@ -418,11 +442,25 @@ def _report(document: dict[str, Any], baseline_path: Path) -> ExitCode:
     return _verdict(document, baseline_path)
 
 
+def _required(options: argparse.Namespace) -> list[str]:
+    """The runtimes that must run: the flag, else tox.ini's setting, else every one requested."""
+    if options.require_runtimes:
+        return list(options.require_runtimes)
+    ini = getattr(options, "tox_ini", None) or find_tox_ini()
+    from_ini = required_runtimes(ini) if ini is not None else None
+    return list(from_ini) if from_ini is not None else [gate.ALL]
+
+
+def _judge(document: dict[str, Any], required: list[str]) -> None:
+    """Record the gate's decision in the document, for the reports and for `diff` later."""
+    document["required_runtimes"] = required
+    document["gate"] = gate.gate(document, required).to_json()
+
+
 def _verdict(document: dict[str, Any], baseline_path: Path) -> ExitCode:
     summary = document["summary"]
-    verdict = document.get("verdict") or {}
     kinds = summary.get("transitions", {})
-    new, stale = verdict.get("new_breaks", []), verdict.get("stale_entries", [])
+    new = (document.get("verdict") or {}).get("new_breaks", [])
     print(
         f"\n{summary['runs']} run(s): {summary['passed']} passed, {summary['failed']} failed, "
         f"{summary['unsupported']} unsupported, {summary.get('not_run', 0)} not run"
@@ -433,25 +471,19 @@ def _verdict(document: dict[str, Any], baseline_path: Path) -> ExitCode:
             + ", ".join(f"{kinds.get(k, 0)} {k}" for k in diff.KINDS)
             + f"; {len(new)} new break(s) against {baseline_path}"
         )
-    for entry in stale:
+    print("\n".join(gate.coverage_lines(document)))
+    decision = gate.gate(document, document.get("required_runtimes") or [gate.ALL])
+    for entry in (document.get("verdict") or {}).get("stale_entries", []):
         print(
             f"wasm-compat: {baseline_path}: accepted break no longer happens: "
-            f"{entry['scenario']} {entry['from']} → {entry['to']} (remove the entry)",
+            f"{gate.entry_label(entry)} (remove the entry)",
             file=sys.stderr,
         )
-    for runtime in document["runtimes"]:
-        if runtime.get("status") not in (None, "ok"):
-            state = "not usable" if runtime["status"] == "unavailable" else runtime["status"]
-            print(f"  {runtime['name']}: {state}: {runtime.get('reason')}")
-    if summary.get("harness_errors"):
-        print(
-            f"wasm-compat: {summary['harness_errors']} harness error(s); see compat.json",
-            file=sys.stderr,
-        )
-    if document["transitions"]:
-        return ExitCode.FAILURES if new or stale else ExitCode.OK
-    # nothing to compare (one runtime): the gate is the scenarios' own expectations
-    return ExitCode.FAILURES if summary["failed"] else ExitCode.OK
+    for reason in decision.reasons:
+        print(f"wasm-compat: {reason}", file=sys.stderr)
+    if decision.code == ExitCode.OK:
+        print("wasm-compat: no new break, every run met its expectation")
+    return decision.code
 
 
 def cmd_runtimes(options: argparse.Namespace) -> ExitCode:
@@ -465,12 +497,15 @@ def cmd_runtimes(options: argparse.Namespace) -> ExitCode:
 
 
 def _joined(paths: list[Path]) -> dict[str, Any]:
-    """Several result sets as one: runtimes by name, runs by (scenario, params, runtime)."""
+    """Several result sets as one: runtimes by name, runs by (scenario, params, runtime), and
+    each one's recorded host (`sources`)."""
     runtimes: dict[str, dict[str, Any]] = {}
     runs: dict[tuple[str, str, str], dict[str, Any]] = {}
     started = ""
+    sources: list[tuple[str, dict[str, Any] | None]] = []
     for path in paths:
         document = read_results(path)
+        sources.append((str(path), document.get("host")))
         started = min(filter(None, [started, document.get("started", "")]), default="")
         for runtime in document["runtimes"]:
             if runtimes.get(runtime["name"], {}).get("status") != "ok":
@@ -479,7 +514,20 @@ def _joined(paths: list[Path]) -> dict[str, Any]:
             key = (run["scenario"], run.get("params_id") or "", diff.run_label(run))
             if key not in runs or runs[key]["outcome"] == "not_run":
                 runs[key] = run
-    return {"runtimes": list(runtimes.values()), "runs": list(runs.values()), "started": started}
+    return {
+        "runtimes": list(runtimes.values()),
+        "runs": list(runs.values()),
+        "started": started,
+        "sources": sources,
+    }
+
+
+def _recorded_hosts(sources: list[tuple[str, dict[str, Any] | None]]) -> Provenance:
+    """Where joined result sets came from; a warning when that is not one host."""
+    found = provenance(sources)
+    for warning in found.warnings:
+        print(f"wasm-compat: warning: {warning}", file=sys.stderr)
+    return found
 
 
 def cmd_diff(options: argparse.Namespace) -> ExitCode:
@@ -492,6 +540,7 @@ def cmd_diff(options: argparse.Namespace) -> ExitCode:
     document = compat_document(
         joined["runtimes"], joined["runs"], joined["started"], transitions, verdict.to_json()
     )
+    _judge(document, _required(options))
     return _verdict(document, options.baseline)
 
 
@@ -519,6 +568,8 @@ def cmd_report(options: argparse.Namespace) -> ExitCode:
         joined["started"],
         baseline.load(options.baseline),
         options.out,
+        _required(options),
+        recorded=_recorded_hosts(joined["sources"]),
     )
     if options.findings:
         options.findings.parent.mkdir(parents=True, exist_ok=True)
@@ -530,9 +581,18 @@ def cmd_report(options: argparse.Namespace) -> ExitCode:
 
 def cmd_merge(options: argparse.Namespace) -> ExitCode:
     joined = _joined(options.shards)
-    runs = joined["runs"] + missing_upgrade_runs(joined, options)
+    missing = missing_upgrade_runs(joined, options)
+    if any(r["status"] != "not_run" for r in missing):  # --run-missing ran them here
+        joined["sources"].append(("upgrade pairs run by this merge", current_host().to_json()))
+    runs = joined["runs"] + missing
     document = _finish(
-        joined["runtimes"], runs, joined["started"], baseline.load(options.baseline), options.out
+        joined["runtimes"],
+        runs,
+        joined["started"],
+        baseline.load(options.baseline),
+        options.out,
+        _required(options),
+        recorded=_recorded_hosts(joined["sources"]),
     )
     print(f"merged {len(options.shards)} shard(s) into {options.out / 'compat.json'}")
     return _report(document, options.baseline)
