@@ -311,3 +311,15 @@ def provenance(sources: Sequence[tuple[str, Mapping[str, Any] | None]]) -> Prove
     if mixed:
         hosts = [{"results": label, "host": dict(r) if r else None} for label, r in sources]
     return Provenance(dict(one) if one else None, hosts, host_differences(typed))
+
+
+def describe(record: Mapping[str, Any] | None) -> str:
+    """One line for a report's header: `Intel(R) Xeon(R) ... (x86_64, flags 9e8f...), Linux
+    6.1, glibc 2.36, Python 3.11.7`; `not recorded` for results written before hosts were."""
+    host = Host.from_json(record)
+    if host is None:
+        return "not recorded"
+    return (
+        f"{host.cpu_model} ({host.machine}, CPU flags {host.cpu_flags_hash}), "
+        f"{host.system} {host.kernel}, {host.libc}, Python {host.python}"
+    )

@@ -179,3 +179,25 @@ def test_findings_give_the_baseline_reason_and_the_known_behaviour(
     assert f"| a stated runtime bug | {document['runs'][0]['case']} on " in text
     assert "**new**" not in findings.render(document, [entry]).split("## Fixes")[0]
     assert "**new**" in findings.render(document)
+
+
+def test_the_summary_and_the_page_say_which_host_the_results_come_from(
+    document: dict[str, Any],
+) -> None:
+    from harness.host import current_host
+    from harness.report import html
+
+    doc = copy.deepcopy(document)
+    doc["host"] = current_host().to_json()
+    model = doc["host"]["cpu_model"]
+    assert f"- host: {model} (" in markdown.render(doc)
+    assert f"<dt>Host</dt>\n      <dd>{html_escape(model)} (" in html.render(doc)
+    doc["hosts"] = [doc["host"], {**doc["host"], "cpu_model": "AMD EPYC 9R14"}]
+    assert "result sets from 2 different hosts" in markdown.render(doc)
+    assert "AMD EPYC 9R14" in html.render(doc)
+
+
+def html_escape(text: str) -> str:
+    import html as stdlib_html
+
+    return stdlib_html.escape(text, quote=True)

@@ -20,6 +20,7 @@ import jinja2
 from markupsafe import Markup
 
 from harness.gate import coverage, entry_label
+from harness.host import describe as describe_host
 from harness.report.common import (
     case_id,
     compared_runs,
@@ -69,6 +70,8 @@ def render(document: dict[str, Any]) -> str:
         problems=gate_reasons(document),
         coverage=coverage(document),
         entry_label=entry_label,
+        host=describe_host(document.get("host")),
+        hosts=[describe_host(h) for h in document.get("hosts") or []],
         kind_label=kind_label,
         data=embedded_json(document),
         symbols=SYMBOLS,

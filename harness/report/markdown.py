@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.gate import coverage_lines
+from harness.host import describe as describe_host
 from harness.report.common import (
     breaks,
     case_id,
@@ -38,6 +39,11 @@ def render(document: dict[str, Any]) -> str:
     coverage = coverage_lines(document)
     lines.append(f"**{cell(coverage[0])}**")
     lines += [f"- {cell(line)}" for line in coverage[1:]]
+    hosts = document.get("hosts") or []
+    if hosts:
+        lines.append(f"- ⚠️ result sets from {len(hosts)} different hosts (see compat.json)")
+    else:
+        lines.append(f"- host: {cell(describe_host(document.get('host')))}")
     lines += [
         "",
         f"{summary.get('runs', 0)} runs on {len(runtimes)} runtimes "
