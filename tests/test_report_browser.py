@@ -267,3 +267,28 @@ def test_a_link_opens_its_run(browser: Browser, report: Path) -> None:
         assert f"On {AFTER}" in page.locator("#panel").inner_text()
     finally:
         page.close()
+
+
+def test_the_heatmap_marks_changes_along_a_producers_consumers(
+    browser: Browser, tmp_path: Path
+) -> None:
+    from harness import diff
+
+    document: dict[str, Any] = json.loads(GOLDEN.read_text())
+    document["transitions"] = diff.transitions(document["runs"], document["runtimes"])
+    path = tmp_path / "compat.html"
+    path.write_text(html.render(document), encoding="utf-8")
+    opened = open_report(browser, path)
+    block = opened.page.locator(".hm-block", has_text="wasmtime")
+    # 50.0.1's artifact: 0.20.0 and 3.0.0 refuse it with other messages (the consumer axis)
+    cell = block.locator("td.ax-c-drift button.cell", has_text="")
+    labels = [cell.nth(i).get_attribute("aria-label") or "" for i in range(cell.count())]
+    assert any(
+        "produced with wasmtime-50.0.1, consumed with wasmtime-3.0.0" in label
+        and "against wasmtime-50.0.1 ⇒ wasmtime-0.20.0 (consumer axis)" in label
+        for label in labels
+    ), labels
+    assert block.locator("td.ax-p-drift").count() == 2
+    assert "change(s) along a producer's consumers" in block.inner_text()
+    assert opened.errors == []
+    opened.page.close()
