@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from harness import diff, gate
 from harness.errors import ExitCode
@@ -117,3 +120,34 @@ def test_a_bug_in_our_own_code_is_a_harness_error_not_the_runtimes() -> None:
         raise RuntimeError("wasm trap")
     except RuntimeError as exc:
         assert segment._harness_bug(exc) is None
+
+
+MISSED = """\
+description: a call whose stated result no release returns
+steps:
+  - compile: add
+  - instantiate
+  - call: {export: add, args: [2, 40], results: [43]}
+"""
+
+
+@pytest.mark.integration
+@pytest.mark.matrix
+def test_a_matrix_run_that_misses_an_expectation_exits_1(
+    scenario_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from runtime_envs import release
+
+    from harness import cli
+
+    (scenario_dir / "missed.yaml").write_text(MISSED)
+    pythons = [release("wasmtime", v).python for v in ("32.0.0", "33.0.0")]
+    args = ["run", str(scenario_dir), "--out", str(tmp_path / "out"), "--reruns", "0"]
+    args += ["--baseline", str(tmp_path / "none.yaml")]
+    for python in pythons:
+        args += ["--python", python]
+    assert cli.main(args) == ExitCode.FAILURES
+    out = capsys.readouterr()
+    assert "2 run(s): 0 passed, 2 failed" in out.out
+    assert "transitions: 0 break, 0 fix, 0 drift, 0 flaky, 1 same" in out.out
+    assert "wasm-compat: 2 run(s) missed their expectation" in out.err
