@@ -38,7 +38,8 @@ def render(document: dict[str, Any]) -> str:
     # what did not run comes before anything that ran: a green verdict says how much it saw
     coverage = coverage_lines(document)
     lines.append(f"**{cell(coverage[0])}**")
-    lines += [f"- {cell(line)}" for line in coverage[1:]]
+    # a line indented in the plain text is an item of the list above it
+    lines += [f"{'  ' if line.startswith(' ') else ''}- {cell(line)}" for line in coverage[1:]]
     hosts = document.get("hosts") or []
     if hosts:
         lines.append(f"- ⚠️ result sets from {len(hosts)} different hosts (see compat.json)")
