@@ -27,7 +27,8 @@ def render(document: dict[str, Any], accepted: Sequence[dict[str, Any]] = ()) ->
         f"runs on {len(tested)} runtimes (harness {document.get('harness', '?')}, started "
         f"{document.get('started', '?')}). Release transitions compare adjacent pinned "
         "releases of one line; upgrade transitions compare producer → consumer with the "
-        "producer's own control run. Messages are normalized.",
+        "producer's own control run, with the same producer's previous consumer and with the "
+        "same consumer's previous producer. Messages are normalized (the cause chain is kept).",
         "",
         "Runtimes: " + ", ".join(f"`{n}`" for n in tested) + ".",
     ]
@@ -91,7 +92,9 @@ def _upgrades(upgrades: list[dict[str, Any]], accepted: Sequence[dict[str, Any]]
     counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     reasons: dict[tuple[str, str], set[str]] = defaultdict(set)
     for t in upgrades:
-        counts[(case_id(t), t["family"])][f"{t['kind']}: {t['after'].get('outcome')}"] += 1
+        axis = t.get("axis") or "control"
+        where = "" if axis == "control" else f" along the {axis}s"
+        counts[(case_id(t), t["family"])][f"{t['kind']}{where}: {t['after'].get('outcome')}"] += 1
         if t["kind"] == "break":
             reasons[(case_id(t), t["family"])].add(_acceptance(t, accepted))
     lines += [
@@ -102,10 +105,19 @@ def _upgrades(upgrades: list[dict[str, Any]], accepted: Sequence[dict[str, Any]]
         summary = ", ".join(f"{n} {what}" for what, n in sorted(tally.items()))
         verdicts = "; ".join(sorted(reasons[(case, family)])) or "no breaks"
         lines.append(f"| {cell(case)} | {cell(family)} | {cell(summary)} | {cell(verdicts)} |")
-    crashes = [t for t in upgrades if t["after"].get("outcome") in ("crash", "timeout")]
+    crashes = list(
+        {
+            (case_id(t), t["from"], t["to"]): t  # one line per pair, whichever axis saw it
+            for t in upgrades
+            if t["after"].get("outcome") in ("crash", "timeout") and t["kind"] != "same"
+        }.values()
+    )
     if crashes:
         lines += ["", "Upgrade pairs where the consumer crashed or hung:", ""]
         for t in crashes:
             after = cell(side(t["after"], WIDTH))
-            lines.append(f"- {cell(case_id(t))}: `{t['from']}` ⇒ `{t['to']}`: {after}")
+            before = str(t.get("before_run") or f"{t['from']}→{t['from']}").replace("→", " ⇒ ")
+            lines.append(
+                f"- {cell(case_id(t))}: `{t['from']}` ⇒ `{t['to']}`: {after} (against `{before}`)"
+            )
     return lines
