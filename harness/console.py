@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from harness.diff import run_label
-from harness.report.common import case_id, kind_label, side
+from harness.report.common import boundary, case_id, kind_label, side
 from harness.worker.outcome import describe
 
 SYMBOLS = {
@@ -81,12 +81,11 @@ def _columns(rows: Sequence[tuple[str, ...]]) -> str:
 def transitions_table(transitions: list[dict[str, Any]]) -> str:
     rows = [("kind", "scenario", "from → to", "before → after")]
     for t in transitions:
-        arrow = "⇒" if t["upgrade"] else "→"
         rows.append(
             (
                 kind_label(t).upper(),
                 case_id(t),
-                f"{t['from']} {arrow} {t['to']}",
+                boundary(t),
                 f"{side(t['before'], 70)} → {side(t['after'], 70)}",
             )
         )

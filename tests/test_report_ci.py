@@ -201,3 +201,15 @@ def html_escape(text: str) -> str:
     import html as stdlib_html
 
     return stdlib_html.escape(text, quote=True)
+
+
+def test_a_transition_names_both_runs_it_compares() -> None:
+    from harness.report.common import boundary
+
+    base = {"from": "wt-39", "to": "wt-45", "upgrade": True}
+    assert boundary({**base, "upgrade": False, "axis": "release"}) == "wt-39 → wt-45"
+    assert boundary({**base, "axis": "control", "before_run": "wt-39→wt-39"}) == "wt-39 ⇒ wt-45"
+    consumer = {**base, "axis": "consumer", "before_run": "wt-39→wt-41"}
+    assert boundary(consumer) == "wt-39 ⇒ wt-41 → wt-45"
+    producer = {**base, "axis": "producer", "before_run": "wt-38→wt-45"}
+    assert boundary(producer) == "wt-38 → wt-39 ⇒ wt-45"

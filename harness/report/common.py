@@ -101,3 +101,14 @@ def compared_runs(t: dict[str, Any]) -> tuple[str, str]:
     if t["upgrade"]:
         return f"{t['from']}→{t['from']}", f"{t['from']}→{t['to']}"
     return str(t["from"]), str(t["to"])
+
+
+def boundary(t: dict[str, Any]) -> str:
+    """Where a transition happens: `A → B` between releases, `A ⇒ B` against the control,
+    `P ⇒ B1 → B2` along one producer's consumers, `A1 → A2 ⇒ C` along one consumer's producers."""
+    axis = t.get("axis") or ("control" if t["upgrade"] else "release")
+    if axis == "consumer":
+        return f"{t['from']} ⇒ {compared_runs(t)[0].split('→')[-1]} → {t['to']}"
+    if axis == "producer":
+        return f"{compared_runs(t)[0].split('→')[0]} → {t['from']} ⇒ {t['to']}"
+    return f"{t['from']} {'⇒' if t['upgrade'] else '→'} {t['to']}"

@@ -13,6 +13,7 @@ from collections import defaultdict
 from typing import Any
 
 from harness.report.common import (
+    boundary,
     breaks,
     case_id,
     kind_label,
@@ -86,11 +87,10 @@ def _breaks_suite(root: ET.Element, document: dict[str, Any]) -> None:
     suite = _suite(root, "breaks")
     paths = scenario_paths(document)
     for transition, new in breaks(document):
-        arrow = "⇒" if transition["upgrade"] else "→"
         case = ET.SubElement(
             suite,
             "testcase",
-            name=visible(f"{case_id(transition)}: {transition['from']} {arrow} {transition['to']}"),
+            name=visible(f"{case_id(transition)}: {boundary(transition)}"),
             classname="wasm-compat.breaks",
             time="0",
         )

@@ -8,6 +8,7 @@ from typing import Any
 from harness.gate import coverage_lines
 from harness.host import describe as describe_host
 from harness.report.common import (
+    boundary,
     breaks,
     case_id,
     gate_reasons,
@@ -57,11 +58,10 @@ def render(document: dict[str, Any]) -> str:
     if listed:
         lines += ["| | scenario | from → to | before → after |", "|---|---|---|---|"]
         for transition, is_new in listed[:MAX_ROWS]:
-            arrow = "⇒ (upgrade)" if transition["upgrade"] else "→"
             wrong = "**wrong result**: " if transition.get("wrong_result") else ""
             lines.append(
                 f"| {'🆕 new' if is_new else 'accepted'} | {cell(case_id(transition))} | "
-                f"{cell(transition['from'])} {arrow} {cell(transition['to'])} | "
+                f"{cell(boundary(transition))}{' (upgrade)' if transition['upgrade'] else ''} | "
                 f"{wrong}{cell(side(transition['before'], 60))} → "
                 f"{cell(side(transition['after'], 60))} |"
             )
