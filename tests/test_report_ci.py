@@ -206,7 +206,7 @@ def html_escape(text: str) -> str:
 def test_a_transition_names_both_runs_it_compares() -> None:
     from harness.report.common import boundary
 
-    base = {"from": "wt-39", "to": "wt-45", "upgrade": True}
+    base = {"from": "wt-39", "to": "wt-45", "upgrade": True, "after_run": "wt-39→wt-45"}
     assert boundary({**base, "upgrade": False, "axis": "release"}) == "wt-39 → wt-45"
     assert boundary({**base, "axis": "control", "before_run": "wt-39→wt-39"}) == "wt-39 ⇒ wt-45"
     consumer = {**base, "axis": "consumer", "before_run": "wt-39→wt-41"}
