@@ -21,8 +21,8 @@ from tox.plugin import impl
 from tox.session.state import State
 
 sys.path.insert(0, str(Path(__file__).parent))
-from harness.interpreters import default_prefix, stable_path
-from harness.matrix import is_runtime_name, parse_runtime_name, version_key
+from harness.plan.matrix import is_runtime_name, parse_runtime_name, version_key
+from harness.provision.interpreters import default_prefix, stable_path
 
 PYTHON39_ENV = "python39"
 

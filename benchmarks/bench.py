@@ -29,9 +29,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from harness import forkserver  # noqa: E402
-from harness.execute import run_segment  # noqa: E402
-from harness.toxenvs import load_project  # noqa: E402
+from harness.execution import forkserver  # noqa: E402
+from harness.execution.segment import run_segment  # noqa: E402
+from harness.provision.toxenvs import load_project  # noqa: E402
 
 # Every API era of wasmtime, and wasmer's usable compilers: a subset that keeps the bench short.
 DEFAULT_RUNTIMES = (

@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 
 from harness.errors import HarnessError
-from harness.loader import SCENARIO_SUFFIXES, load_scenario
-from harness.runner import Runtime
-from harness.scenario import Case, cases
-from harness.worker.outcome import describe
+from harness.model.outcome import describe
+from harness.model.runtime import Runtime
+from harness.scenario.loader import SCENARIO_SUFFIXES, load_scenario
+from harness.scenario.model import Case, cases
 
 _RUNTIME = pytest.StashKey[Runtime]()
 
@@ -48,12 +48,13 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 def _runtime(config: pytest.Config) -> Runtime:
     """The runtime every item runs on, probed once per process (each xdist worker too)."""
     if _RUNTIME not in config.stash:
-        from harness.runner import probe
+        from harness.execution.probe import probe
 
         scratch = Path(tempfile.mkdtemp(prefix="wasm-compat-pytest-probe-"))
         name = config.getoption("--wasm-runtime")
         if name:
-            from harness.toxenvs import load_project, pinned_runtime
+            from harness.execution.probe import pinned_runtime
+            from harness.provision.toxenvs import load_project
 
             try:
                 config.stash[_RUNTIME] = pinned_runtime(load_project(None), name, scratch)
@@ -94,8 +95,8 @@ class ScenarioItem(pytest.Item):
         self.record: dict[str, Any] | None = None
 
     def runtest(self) -> None:
-        from harness.fixtures import FixtureBuilder, find_fixture_dir
-        from harness.runner import run_case
+        from harness.execution.run import run_case
+        from harness.scenario.fixtures import FixtureBuilder, find_fixture_dir
 
         runtime = _runtime(self.config)
         if runtime.unavailable:

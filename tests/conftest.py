@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from harness.runner import Runtime
+    from harness.model.runtime import Runtime
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.bisect import provision
-from harness.interpreters import default_prefix, stable_path
-from harness.runner import Runtime, probe
+from harness.execution.probe import probe
+from harness.model.runtime import Runtime
+from harness.provision.interpreters import default_prefix, stable_path
+from harness.search.bisect import provision
 
 # Reasons that say the env or wasm-compat is broken, not that this machine cannot run the release.
 BROKEN = (
@@ -89,7 +90,8 @@ def old_python() -> str:
     """A CPython that wasmer 1.x has wheels for (3.7-3.10), or the test is skipped."""
     candidates = (
         os.environ.get("WASM_COMPAT_PYTHON39", ""),
-        str(stable_path(default_prefix(dict(os.environ)))),  # where harness.interpreters puts one
+        # where harness.provision.interpreters puts one
+        str(stable_path(default_prefix(dict(os.environ)))),
     )
     for candidate in candidates:
         if not candidate or not Path(candidate).is_file():
@@ -104,5 +106,5 @@ def old_python() -> str:
             return candidate
     pytest.skip(
         "no CPython 3.7-3.10 for wasmer's wheels: set WASM_COMPAT_PYTHON39 or run "
-        "`python -m harness.interpreters install`"
+        "`python -m harness.provision.interpreters install`"
     )

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from harness import baseline, diff
-from harness.baseline import BaselineError
+from harness.analysis import baseline, diff
+from harness.analysis.baseline import BaselineError
 
 GOLDEN = Path(__file__).parent / "golden" / "matrix_small.json"
 

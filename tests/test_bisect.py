@@ -16,11 +16,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from runtime_envs import cached_env
 
-from harness import bisect
-from harness.bisect import DIFFERENT, SAME, UNTESTABLE, BisectError, between, search
-from harness.cli import build_parser, main
-from harness.cli_search import reproduce_command
-from harness.runner import Runtime
+from harness.cli.main import build_parser, main
+from harness.cli.search import reproduce_command
+from harness.model.runtime import Runtime
+from harness.search import bisect
+from harness.search.bisect import DIFFERENT, SAME, UNTESTABLE, BisectError, between, search
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON_VERSION = f"{sys.version_info[0]}.{sys.version_info[1]}"
@@ -132,7 +132,8 @@ def test_the_reproduce_line_leaves_out_what_does_not_change_the_search() -> None
 def test_an_upgrade_bisect_keeps_the_other_side_at_one_release(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from harness import runner
+    from harness.execution import probe as prober
+    from harness.execution import run as runner
 
     pairs: list[tuple[str, str]] = []
 
@@ -147,7 +148,7 @@ def test_an_upgrade_bisect_keeps_the_other_side_at_one_release(
         return Runtime(name, python, family, name.split("-")[1], variant)
 
     monkeypatch.setattr(bisect, "provision", lambda env, interpreter, requirements: env.name)
-    monkeypatch.setattr(runner, "probe", probe)
+    monkeypatch.setattr(prober, "probe", probe)
     monkeypatch.setattr(runner, "run_case", run_case)
     upgrade = SimpleNamespace(scenario=SimpleNamespace(upgrade=True))
     request = bisect.Request(upgrade, None, "wasmtime", "0.30.0", "0.40.0")
@@ -197,7 +198,7 @@ def test_the_bisect_command_takes_fixtures_and_prints_a_full_reproduce_line(
 @pytest.mark.matrix
 def test_bisect_names_the_release_that_started_aborting(tmp_path: Path) -> None:
     # reference types on, bulk memory off: 0.30.0 accepts it, 0.40.0 aborts creating the Engine
-    from harness.suite import load_suite
+    from harness.scenario.suite import load_suite
 
     suite = load_suite([ROOT / "scenarios" / "config_reference_types_without_bulk_memory.yaml"])
     (case,) = suite.cases()

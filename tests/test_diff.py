@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness import diff
+from harness.analysis import diff
 
 GOLDEN = Path(__file__).parent / "golden" / "matrix_small.json"
 

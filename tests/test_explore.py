@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from runtime_envs import cached_env
 
-from harness import explore
-from harness.loader import load_scenario
-from harness.scenario import cases, parse_scenario
+from harness.scenario.loader import load_scenario
+from harness.scenario.model import cases, parse_scenario
+from harness.search import explore
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,7 +44,7 @@ def test_judge_names_crashes_and_differences() -> None:
 def test_a_fixed_seed_finds_a_real_difference_and_writes_a_minimal_scenario(
     tmp_path: Path,
 ) -> None:
-    from harness.runner import probe
+    from harness.execution.probe import probe
 
     runtimes = tuple(
         probe(

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from runtime_envs import release
 
-from harness import diff
-from harness.runner import Runtime, run_case
-from harness.suite import load_suite
+from harness.analysis import diff
+from harness.execution.run import run_case
+from harness.model.runtime import Runtime
+from harness.scenario.suite import load_suite
 
 pytestmark = [pytest.mark.integration, pytest.mark.matrix]
 

@@ -20,11 +20,13 @@ from typing import Any
 import pytest
 from test_spine_integration import processes_under
 
-from harness import forkserver
-from harness.execute import run_segment, segment_env
-from harness.runner import Runtime, probe, run_case
-from harness.scenario import Case
-from harness.suite import Suite, load_suite
+from harness.execution import forkserver
+from harness.execution.probe import probe
+from harness.execution.run import run_case
+from harness.execution.segment import run_segment, segment_env
+from harness.model.runtime import Runtime
+from harness.scenario.model import Case
+from harness.scenario.suite import Suite, load_suite
 
 pytestmark = pytest.mark.integration
 pytest.importorskip("wasmtime")
@@ -214,8 +216,8 @@ def test_closing_leaves_no_process_behind(tmp_path: Path) -> None:
 COORDINATOR = """
 import sys
 from pathlib import Path
-from harness import forkserver
-from harness.execute import run_segment, segment_env
+from harness.execution import forkserver
+from harness.execution.segment import run_segment, segment_env
 work = Path(sys.argv[1])
 server, _ = forkserver.server_for(sys.executable, "wasmtime", "", segment_env)
 steps = [

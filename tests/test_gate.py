@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from harness import diff, gate
+from harness.analysis import diff, gate
 from harness.errors import ExitCode
 from harness.worker import segment
 
@@ -138,7 +138,7 @@ def test_a_matrix_run_that_misses_an_expectation_exits_1(
 ) -> None:
     from runtime_envs import release
 
-    from harness import cli
+    from harness.cli import main as cli
 
     (scenario_dir / "missed.yaml").write_text(MISSED)
     pythons = [release("wasmtime", v).python for v in ("32.0.0", "33.0.0")]

@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 
 import harness
-from harness import cli, forkserver
+from harness.cli import main as cli
+from harness.execution import forkserver
+from harness.execution.probe import _cause_lost, crash_cause, probe, rust_panic
 from harness.host import (
     Host,
     cpu_dependence,
@@ -25,7 +27,6 @@ from harness.host import (
     parse_cpuinfo,
     provenance,
 )
-from harness.runner import _cause_lost, crash_cause, probe, rust_panic
 
 ROOT = Path(__file__).resolve().parent.parent
 

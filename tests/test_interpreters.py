@@ -1,4 +1,5 @@
-"""harness.interpreters: apt sources, the private apt configuration, choosing an interpreter."""
+"""harness.provision.interpreters: apt sources, the private apt configuration, choosing an
+interpreter."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import interpreters as itp
-from harness.interpreters import AptSource, DebianMirror, Probe
+from harness.provision import interpreters as itp
+from harness.provision.interpreters import AptSource, DebianMirror, Probe
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -342,7 +343,8 @@ def test_find_without_an_install_says_what_to_do(
 ) -> None:
     assert itp.main(["find", "--prefix", str(tmp_path)]) == itp.ExitCode.FAILED
     assert capsys.readouterr().err == (
-        f"error: nothing installed in {tmp_path}: run python -m harness.interpreters install\n"
+        f"error: nothing installed in {tmp_path}: "
+        "run python -m harness.provision.interpreters install\n"
     )
 
 
@@ -366,7 +368,7 @@ def test_the_default_prefix_follows_the_environment() -> None:
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "harness.interpreters", *args],
+        [sys.executable, "-m", "harness.provision.interpreters", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,

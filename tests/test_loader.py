@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from harness.errors import ScenarioError
-from harness.loader import load_scenario
-from harness.scenario import cases
-from harness.suite import load_suite
+from harness.scenario.loader import load_scenario
+from harness.scenario.model import cases
+from harness.scenario.suite import load_suite
 
 GOOD = """\
 description: a good one

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness import matrix
-from harness.matrix import RuntimeSpec, parse_runtime_name
+from harness.plan import matrix
+from harness.plan.matrix import RuntimeSpec, parse_runtime_name
 
 
 def test_names_say_what_they_pin() -> None:

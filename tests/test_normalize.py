@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from harness.normalize import normalize
+from harness.analysis.normalize import normalize
 
 GOLDEN = Path(__file__).parent / "golden" / "normalize"
 
@@ -134,7 +134,7 @@ def test_volatile_parts_are_replaced() -> None:
 
 
 def test_huge_messages_are_cut_with_a_marker() -> None:
-    from harness.runner import truncate
+    from harness.execution.run import truncate
 
     assert truncate("short") == "short"
     cut = truncate("x" * 10_000, limit=100)

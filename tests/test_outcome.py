@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from harness.worker.outcome import check, new_result, values_equal
+from harness.model.outcome import check, new_result, values_equal
 
 
 def result(**fields: Any) -> dict[str, Any]:
@@ -69,14 +69,14 @@ def test_results_compare_by_type() -> None:
 
 
 def test_any_is_an_observation_that_always_holds() -> None:
-    from harness.worker.outcome import check
+    from harness.model.outcome import check
 
     for outcome in ("ok", "error", "crash", "timeout", "unsupported"):
         assert check({"kind": "any"}, {"outcome": outcome, "message": "m"}) == (True, "")
 
 
 def test_cache_state_from_file_counts() -> None:
-    from harness.worker.outcome import cache_state, check_cache
+    from harness.model.outcome import cache_state, check_cache
 
     assert cache_state(0, 3) == "miss"
     assert cache_state(3, 3) == "hit"

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # import name -> distribution name, where they differ
 DISTRIBUTIONS = {"yaml": "pyyaml", "jinja2": "jinja2"}
 # modules that run elsewhere: in a runtime's env (worker, adapters) or inside pytest (plugin)
-ELSEWHERE = ("harness/worker/", "harness/adapters/", "harness/pytest_plugin.py")
+ELSEWHERE = ("harness/worker/", "harness/worker/adapters/", "harness/pytest_plugin.py")
 RUNTIMES = {"wasmtime", "wasmer", "wasmer_compiler_cranelift", "wasmer_compiler_singlepass"}
 
 

@@ -9,9 +9,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from harness.analysis.normalize import normalize
 from harness.errors import ScenarioError
-from harness.loader import load_scenario
-from harness.normalize import normalize
+from harness.scenario.loader import load_scenario
 
 OPS = ["compile", "serialize", "deserialize", "instantiate", "call", "close", "restart"]
 SCALARS = st.one_of(

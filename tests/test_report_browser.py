@@ -272,7 +272,7 @@ def test_a_link_opens_its_run(browser: Browser, report: Path) -> None:
 def test_the_heatmap_marks_changes_along_a_producers_consumers(
     browser: Browser, tmp_path: Path
 ) -> None:
-    from harness import diff
+    from harness.analysis import diff
 
     document: dict[str, Any] = json.loads(GOLDEN.read_text())
     document["transitions"] = diff.transitions(document["runs"], document["runtimes"])

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import xmlschema
 
-from harness import gate
+from harness.analysis import gate
 from harness.report import junit, markdown
 from harness.report.common import visible
 
@@ -143,7 +143,7 @@ def test_report_re_renders_saved_results(tmp_path: Path) -> None:
 
 
 def test_findings_list_every_change_with_its_evidence(document: dict[str, Any]) -> None:
-    from harness import diff
+    from harness.analysis import diff
     from harness.report import findings
 
     document["transitions"] = diff.transitions(document["runs"], document["runtimes"])
@@ -161,7 +161,7 @@ def test_findings_list_every_change_with_its_evidence(document: dict[str, Any]) 
 def test_findings_give_the_baseline_reason_and_the_known_behaviour(
     document: dict[str, Any],
 ) -> None:
-    from harness import baseline, diff
+    from harness.analysis import baseline, diff
     from harness.report import findings
 
     document["transitions"] = diff.transitions(document["runs"], document["runtimes"])

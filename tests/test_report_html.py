@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from harness import gate
+from harness.analysis import gate
 from harness.report import html
 
 GOLDEN = Path(__file__).parent / "golden" / "report" / "compat.json"

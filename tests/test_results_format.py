@@ -13,7 +13,7 @@ import pytest
 
 from harness.errors import ResultsError
 from harness.host import current_host
-from harness.results import (
+from harness.store.results import (
     ResultsWriter,
     compat_document,
     read_jsonl,

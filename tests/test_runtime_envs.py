@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import runtime_envs
 
-from harness.runner import Runtime
+from harness.model.runtime import Runtime
 
 CPU = "cannot compile a trivial module: assertion failed: res.eax == 0"
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import scaffold
 from harness.errors import HarnessError
-from harness.suite import load_suite
+from harness.scenario import scaffold
+from harness.scenario.suite import load_suite
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -6,11 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from harness import merge, session
 from harness.errors import RuntimeSelectionError
-from harness.runner import Runtime
-from harness.suite import load_suite
-from harness.toxenvs import load_project, runtime_state
+from harness.execution import coordinator as session
+from harness.execution.probe import runtime_state
+from harness.model.runtime import Runtime
+from harness.provision.toxenvs import load_project
+from harness.scenario.suite import load_suite
+from harness.store import merge
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -154,7 +156,7 @@ def test_jobs_do_not_change_what_is_recorded(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_a_run_that_never_happened_shows_why_in_the_table() -> None:
-    from harness import console
+    from harness.report import console
 
     suite = load_suite([SCENARIOS / "compile_call_close.yaml"])
     rt = Runtime("wasmer-1.1.0-dylib-llvm", "/x", unavailable="no CPython 3.9", provisioned=False)

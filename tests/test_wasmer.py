@@ -15,15 +15,15 @@ from typing import Any
 import pytest
 from runtime_envs import WASMER_PACKAGES, cached_env, old_python, release, usable
 
-from harness.adapters import REGISTRY
-from harness.adapters.base import RuntimeUnavailable
-from harness.adapters.wasmer_common import (
+from harness.analysis.normalize import normalize
+from harness.worker.adapters import REGISTRY
+from harness.worker.adapters.base import RuntimeUnavailable
+from harness.worker.adapters.wasmer_common import (
     MAX_FRAMES,
     bounded_message,
     classify,
     parse_variant,
 )
-from harness.normalize import normalize
 from harness.worker.hostlib import HostTrap
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,7 +56,7 @@ def test_a_variant_naming_no_engine_and_compiler_is_unavailable(variant: str) ->
 
 
 def test_wasmer_from_1_0_has_an_adapter() -> None:
-    assert ("wasmer", (1, 0), "harness.adapters.wasmer_v1:WasmerV1") in REGISTRY
+    assert ("wasmer", (1, 0), "harness.worker.adapters.wasmer_v1:WasmerV1") in REGISTRY
     assert not [e for e in REGISTRY if e[0] == "wasmer" and e[1] < (1, 0)]
 
 
@@ -197,7 +197,7 @@ def wasmer_env(version: str) -> str:
 
 
 def handshake(python: str, variant: str, workdir: Path) -> Any:
-    from harness.execute import run_segment
+    from harness.execution.segment import run_segment
 
     workdir.mkdir(parents=True, exist_ok=True)
     return run_segment(python, [], 0, workdir, {}, 120, 0, family="wasmer", variant=variant)
@@ -206,8 +206,8 @@ def handshake(python: str, variant: str, workdir: Path) -> Any:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, str], Records]:
     """(version, variant) -> the records of CASES on it through real workers, run once."""
-    from harness.runner import run_case
-    from harness.suite import load_suite
+    from harness.execution.run import run_case
+    from harness.scenario.suite import load_suite
 
     suite = load_suite([ROOT / "scenarios"])
     assert not suite.errors, suite.errors
@@ -363,8 +363,8 @@ def test_singlepass_1_0_loses_float_results_of_host_functions(
     tmp_path: Path, version: str, variant: str, wanted: float
 ) -> None:
     # a real wasmer 1.0.0 bug, fixed in 1.1.0: the host gets 1.5 and returns it, wasm sees 0.0
-    from harness.runner import run_case
-    from harness.suite import load_suite
+    from harness.execution.run import run_case
+    from harness.scenario.suite import load_suite
 
     suite = load_suite([ROOT / "scenarios" / "serialize_restart_imports.yaml"])
     (case,) = suite.cases()
@@ -422,8 +422,8 @@ def test_a_truncated_artifact_crashes_1_1(
 @pytest.mark.integration
 @pytest.mark.matrix
 def test_an_artifact_from_the_other_family_is_refused_both_ways(tmp_path: Path) -> None:
-    from harness.runner import run_case
-    from harness.suite import load_suite
+    from harness.execution.run import run_case
+    from harness.scenario.suite import load_suite
 
     suite = load_suite([ROOT / "scenarios" / "deserialize_other_family.yaml"])
     (case,) = suite.cases()

@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 from runtime_envs import cached_env
 
-from harness.interpreters import default_prefix, stable_path
+from harness.provision.interpreters import default_prefix, stable_path
 
 ROOT = Path(__file__).resolve().parent.parent
-WORKER_DIRS = ("harness/worker", "harness/adapters")
+WORKER_DIRS = ("harness/worker", "harness/model")
 CANDIDATES = (
     os.environ.get("WASM_COMPAT_PYTHON39", ""),
-    str(stable_path(default_prefix(dict(os.environ)))),  # `python -m harness.interpreters install`
+    # `python -m harness.provision.interpreters install` puts one there
+    str(stable_path(default_prefix(dict(os.environ)))),
     "/root/.pyenv/versions/3.9.18/bin/python3.9",
 )
 
@@ -42,7 +43,7 @@ def test_worker_imports_only_stdlib_its_package_and_the_runtime() -> None:
                 for name in names:
                     assert name.split(".")[0] in allowed_roots, f"{path}: imports {name}"
                     if name.startswith("harness."):
-                        assert name.startswith(("harness.worker", "harness.adapters")), (
+                        assert name.startswith(("harness.worker", "harness.model")), (
                             f"{path}: imports {name}, which the worker env does not have"
                         )
 
@@ -51,7 +52,7 @@ def python39() -> str:
     for candidate in CANDIDATES:
         if candidate and Path(candidate).is_file():
             return candidate
-    pytest.skip("no CPython 3.9 found (run `python -m harness.interpreters install`)")
+    pytest.skip("no CPython 3.9 found (run `python -m harness.provision.interpreters install`)")
 
 
 @pytest.mark.integration

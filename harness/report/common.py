@@ -79,7 +79,7 @@ def gate_reasons(document: dict[str, Any]) -> list[str]:
     recorded = document.get("gate")
     if recorded is not None:
         return [str(r) for r in recorded.get("reasons") or []]
-    from harness.gate import gate
+    from harness.analysis.gate import gate
 
     return list(gate(document).reasons)
 

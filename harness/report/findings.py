@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from harness.baseline import covers
+from harness.analysis.baseline import covers
 from harness.report.common import case_id, side
 from harness.report.markdown import cell
 

@@ -19,7 +19,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from harness.gate import coverage, entry_label
+from harness.analysis.gate import coverage, entry_label
 from harness.host import describe as describe_host
 from harness.report.common import (
     case_id,

@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from typing import Any
 
+from harness.model.outcome import describe
 from harness.report.common import (
     boundary,
     breaks,
@@ -22,7 +23,6 @@ from harness.report.common import (
     side,
     visible,
 )
-from harness.worker.outcome import describe
 
 
 def render(document: dict[str, Any]) -> bytes:

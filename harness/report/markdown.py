@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.gate import coverage_lines
+from harness.analysis.gate import coverage_lines
 from harness.host import describe as describe_host
 from harness.report.common import (
     boundary,

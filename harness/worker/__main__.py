@@ -19,7 +19,7 @@ import traceback
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from harness.adapters.base import Adapter
+    from harness.worker.adapters.base import Adapter
     from harness.worker.protocol import Channel
 
 

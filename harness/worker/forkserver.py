@@ -40,7 +40,7 @@ from harness.worker.protocol import (
 )
 
 if TYPE_CHECKING:
-    from harness.adapters.base import Adapter
+    from harness.worker.adapters.base import Adapter
     from harness.worker.protocol import Channel
 
 PACKET = 1 << 20

@@ -82,7 +82,7 @@ def load_adapter(send: Callable[..., Any], family: Any, variant: str) -> Any:
     import traceback
 
     try:
-        from harness.adapters import detect
+        from harness.worker.adapters import detect
 
         return detect(family, variant)
     except Exception as exc:

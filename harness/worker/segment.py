@@ -14,10 +14,7 @@ import re
 import time
 from typing import Any, Callable
 
-from harness.adapters.base import Adapter, Unsupported
-from harness.worker import corrupt
-from harness.worker.hostlib import HostLibrary
-from harness.worker.outcome import (
+from harness.model.outcome import (
     ERROR,
     OK,
     UNSUPPORTED,
@@ -27,6 +24,9 @@ from harness.worker.outcome import (
     intended_stop,
     new_result,
 )
+from harness.worker import corrupt
+from harness.worker.adapters.base import Adapter, Unsupported
+from harness.worker.hostlib import HostLibrary
 
 TAIL = 4000
 # The cache directory a verbatim cache config names (the loader checked it is in the work dir).

@@ -1,0 +1,1 @@
+"""The `wasm-compat` command line: parses, calls the stages, prints."""

@@ -1,0 +1,1 @@
+"""Running cases: segments in isolated worker processes, runs, the coordinator."""

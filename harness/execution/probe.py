@@ -1,0 +1,230 @@
+"""Probing a runtime before it is used: which runtime an env holds, whether it can compile and
+instantiate the smallest module that can trap, and why not (with the cause from its stderr, and
+whether it depends on this host's CPU)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from harness.analysis.normalize import normalize
+from harness.errors import RuntimeSelectionError
+from harness.execution import forkserver
+from harness.execution.segment import STDERR_TAIL_LINES, SegmentRun, run_segment
+from harness.host import cpu_dependence, current_host
+from harness.model.outcome import CRASH, describe
+from harness.model.runtime import Runtime
+from harness.plan.matrix import RuntimeSpec, select
+from harness.provision.toxenvs import ToxProject, python39_hint, python39_path
+from harness.scenario.model import cases, parse_scenario
+
+
+def probe(
+    python: str,
+    scratch: Path,
+    name: str | None = None,
+    family: str | None = None,
+    variant: str = "",
+) -> Runtime:
+    """Ask a worker on this interpreter which runtime it has, without running any step."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    label = name or Path(python).name
+    try:
+        seg = run_segment(
+            python, [], 0, scratch, {}, timeout=120, memory_mb=0, family=family, variant=variant
+        )
+    except OSError as exc:
+        return Runtime(label, python, unavailable=f"cannot start {python}: {exc}")
+    if seg.runtime is None:
+        died = seg.results[-1] if seg.results else {}  # the worker died before it was ready
+        reason = seg.unavailable or seg.harness_error or f"worker exited {seg.returncode}"
+        if died and not (seg.unavailable or seg.harness_error):
+            reason = f"the worker died before it was ready: {_failure_text(died)}"
+        reason, on_cpu = _on_this_cpu(reason, reason, died.get("signal"), died.get("stderr_tail"))
+        return Runtime(
+            label, python, family=family, variant=variant, unavailable=reason, cpu_dependent=on_cpu
+        )
+    info = seg.runtime
+    label = f"{info['family']}-{info['version']}" + (
+        f"-{info['variant']}" if info["variant"] else ""
+    )
+    broken = _cannot_compile(python, scratch, family, variant)
+    if broken:
+        reason, on_cpu = broken
+        return Runtime(
+            name or label,
+            python,
+            info["family"],
+            info["version"],
+            variant,
+            unavailable=reason,
+            cpu_dependent=on_cpu,
+        )
+    return Runtime(
+        name=name or label,
+        python=python,
+        family=info["family"],
+        version=info["version"],
+        variant=info.get("variant") or "",
+        adapter=info.get("adapter"),
+        python_version=seg.python,
+    )
+
+
+# The smallest module that can trap: (func (export "f") unreachable). Some variants import
+# fine but cannot compile even this (wasmer 1.1 dylib-cranelift: undefined symbol
+# wasmer_vm_probestack; 1.0 native-llvm: wasmer_raise_trap), so every run would fail the same way.
+_SMOKE_WASM = bytes.fromhex("0061736d0100000001040160000003020100070501016600000a05010300000b")
+
+
+def _cannot_compile(
+    python: str, scratch: Path, family: str | None, variant: str
+) -> tuple[str, bool] | None:
+    """Why this runtime cannot compile and instantiate a trivial module, if it cannot, and
+    whether that depends on this host's CPU."""
+    module = scratch / "smoke.wasm"
+    module.write_bytes(_SMOKE_WASM)
+    smoke = parse_scenario({"steps": [{"compile": "smoke"}, "instantiate"]}, {}, "probe", "probe")
+    steps = [s.to_json() for s in cases(smoke)[0].segments[0]]
+
+    def attempt() -> SegmentRun:
+        return run_segment(
+            python, steps, 0, scratch, {"smoke": str(module)}, 120, 0, family, variant
+        )
+
+    try:
+        seg = attempt()
+        failed = next((r for r in seg.results if r.get("outcome") != "ok"), None)
+        if failed and _cause_lost(failed) and seg.isolation == forkserver.FORK:
+            # A fork's crash report carries the warm worker's frames too, and the stderr tail
+            # can lose the line that says why; a fresh interpreter's is shorter. The runtime
+            # is unusable either way, so its warm worker is not needed any more.
+            forkserver.forget(python, family, variant, "it cannot compile a trivial module")
+            again = attempt()
+            retried = next((r for r in again.results if r.get("outcome") != "ok"), None)
+            if retried and not _cause_lost(retried):
+                seg, failed = again, retried
+    except OSError as exc:
+        return f"cannot start {python}: {exc}", False
+    if failed is None and seg.completed:
+        return None
+    if failed is None:
+        return "a trivial module's compile did not finish", False
+    return _on_this_cpu(
+        f"cannot compile a trivial module: {_failure_text(failed)}",
+        failed.get("message"),
+        failed.get("signal"),
+        failed.get("stderr_tail"),
+    )
+
+
+def _failure_text(failed: dict[str, Any]) -> str:
+    """A failed step as one line: its message (or the crash and the cause its stderr gives)."""
+    panic = rust_panic(failed.get("stderr_tail"))
+    if failed["outcome"] == CRASH:
+        cause = crash_cause(failed.get("stderr_tail"))
+        return f"{describe(failed)}: {cause}" if cause else describe(failed)
+    lines = (failed.get("message") or failed["outcome"]).strip().splitlines()
+    text = normalize(lines[0] if lines else failed["outcome"]) or failed["outcome"]
+    if panic is not None and panic[1] and panic[0] in (failed.get("message") or ""):
+        text += f" (panic in {panic[1]})"  # the crate the panic came from, with its version
+    return text
+
+
+def _cause_lost(failed: dict[str, Any]) -> bool:
+    """A crash whose stderr tail says nothing of why, or is full (so it may start after the
+    panic line) and names no panic."""
+    tail = failed.get("stderr_tail") or ""
+    if failed["outcome"] != CRASH or rust_panic(tail) is not None:
+        return False
+    return crash_cause(tail) is None or len(tail.splitlines()) >= STDERR_TAIL_LINES
+
+
+def _on_this_cpu(reason: str, *evidence: str | None) -> tuple[str, bool]:
+    """The reason, saying so when the failure depends on this host's CPU."""
+    why = cpu_dependence(*evidence)
+    if why is None:
+        return reason, False
+    return f"{reason}; depends on this host's CPU ({current_host().cpu_summary}): {why}", True
+
+
+# Rust's panic line, before 1.73 (`panicked at 'MSG', FILE:L:C`) and since (`panicked at
+# FILE:L:C:` then MSG on the next line); FILE under cargo's registry names the crate and version.
+_PANIC_OLD = re.compile(r"panicked at '(?P<message>.*)', (?P<file>\S+?):\d+:\d+")
+_PANIC_NEW = re.compile(r"panicked at (?P<file>\S+?):\d+:\d+:\n(?P<message>[^\n]*)")
+_CRATE = re.compile(r"/(?P<crate>[A-Za-z0-9_-]+?)-(?P<version>\d+\.\d+\.\d+[^/]*)/src/")
+# Other lines that say why a process died (a dynamic loader's or a C library's assertion, a
+# Rust runtime abort); Python's own `Fatal Python error: Aborted` only repeats the signal.
+_CAUSE_LINES = re.compile(
+    r"^(?:.*\b(?P<line>Inconsistency detected by ld\.so: .*|Assertion `.*' failed\.?"
+    r"|fatal runtime error: .*|memory allocation of \d+ bytes failed.*))$",
+    re.M,
+)
+
+
+def rust_panic(stderr: str | None) -> tuple[str, str | None] | None:
+    """A Rust panic's message in a stderr text, and `crate version` when cargo built it from a
+    registry crate."""
+    if not stderr:
+        return None
+    found = _PANIC_OLD.search(stderr) or _PANIC_NEW.search(stderr)
+    if found is None:
+        return None
+    crate = _CRATE.search(found["file"])
+    return found["message"].strip(), f"{crate['crate']} {crate['version']}" if crate else None
+
+
+def crash_cause(stderr: str | None) -> str | None:
+    """The line of a crashed process's stderr that says why it died, if one does."""
+    panic = rust_panic(stderr)
+    if panic is not None:
+        message, crate = panic
+        text = f"panicked at '{normalize(message)}'"
+        return f"{text} ({crate})" if crate else text
+    found = _CAUSE_LINES.search(stderr or "")
+    return normalize(found["line"]) if found else None
+
+
+def pinned_runtime(project: ToxProject, pattern: str, scratch: Path) -> Runtime:
+    """The one runtime pinned in tox.ini that `pattern` names, probed."""
+    try:
+        specs = select(project.specs, [pattern])
+    except ValueError as exc:
+        raise RuntimeSelectionError(f"{project.ini}: {exc}") from None
+    if len(specs) != 1:
+        names = ", ".join(s.name for s in specs)
+        raise RuntimeSelectionError(f"{project.ini}: {pattern!r} names {len(specs)}: {names}")
+    return runtime_state(project, specs[0], scratch)
+
+
+def runtime_state(project: ToxProject, spec: RuntimeSpec, scratch: Path) -> Runtime:
+    """Probe a runtime's env: which interpreter, which version actually installed, usable or not."""
+    python = project.env_python(spec)
+    base = Runtime(
+        name=spec.name,
+        python=str(python),
+        family=spec.family,
+        version=spec.version,
+        variant=spec.variant,
+    )
+    if not python.exists():
+        why = f"no tox env yet (run `tox -e {spec.name}`)"
+        if spec.needs_old_python and not python39_path().exists():
+            why = f"no CPython 3.7-3.10 at {python39_path()} for wasmer 1.x ({python39_hint()})"
+        base.unavailable = why
+        base.provisioned = False
+        return base
+    found = probe(str(python), scratch, spec.name, spec.family, spec.variant)
+    found.family, found.variant = spec.family, spec.variant
+    if found.unavailable and "is not installed" in found.unavailable:
+        found.unavailable += (
+            f" (installing {' '.join(spec.requirements)} failed? `tox -e {spec.name}`)"
+        )
+    if found.unavailable is None and found.version != spec.version:
+        found.unavailable = (
+            f"tox env has {spec.family} {found.version}, tox.ini pins {spec.version} "
+            f"(recreate it: `tox -r -e {spec.name}`)"
+        )
+    found.pinned = spec.version
+    return found

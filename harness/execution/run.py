@@ -1,0 +1,217 @@
+"""Run cases on a runtime: segment after segment in fresh processes, sharing one work dir."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from harness.analysis.normalize import normalize
+from harness.execution.segment import SegmentRun, not_run, run_segment
+from harness.model.outcome import NOT_RUN, OK, UNSUPPORTED, intended_stop
+from harness.model.runtime import Runtime
+from harness.scenario.fixtures import FixtureBuilder
+from harness.scenario.model import Case, Known
+
+DEFAULT_TIMEOUT_S = 60.0
+DEFAULT_MEMORY_MB = 2048
+
+
+def select(cases: Iterable[Case], pattern: str | None) -> list[Case]:
+    """Cases whose id or tags contain the pattern (case-insensitive), like pytest's -k."""
+    if not pattern:
+        return list(cases)
+    needle = pattern.lower()
+    return [
+        c
+        for c in cases
+        if needle in c.id.lower() or any(needle == t.lower() for t in c.scenario.tags)
+    ]
+
+
+def workdir_for(out: Path, case: Case, label: str) -> Path:
+    safe = re.sub(r"[^A-Za-z0-9_.=,-]+", "_", case.id)[:120]
+    return out / "work" / re.sub(r"[^A-Za-z0-9_.-]+", "__", label) / safe
+
+
+def run_case(
+    case: Case,
+    runtime: Runtime,
+    builder: FixtureBuilder,
+    out: Path,
+    timeout: float,
+    memory_mb: int,
+    keep_work: bool = False,
+    consumer: Runtime | None = None,
+    producer: Runtime | None = None,
+) -> dict[str, Any]:
+    """Run a case's segments in fresh processes sharing one work dir.
+
+    With a `consumer`, this is an upgrade run: the segments before the first restart run on
+    `runtime` (the producer), the rest on the consumer, as an application does across an upgrade.
+    With a `producer`, the first segment runs there instead and the run is `runtime`'s.
+    """
+    upgrade = consumer is not None
+    label = f"{runtime.name}→{consumer.name}" if consumer is not None else runtime.name
+    workdir = workdir_for(out, case, label)
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    fixtures = {name: str(builder.build(name)) for name in sorted(case.fixtures)}
+    limit = case.scenario.timeout or timeout
+    results: list[dict[str, Any]] = []
+    segments: list[dict[str, Any]] = []
+    started = time.monotonic()
+    stop_reason: str | None = None
+    observed = False  # stopped by an observation: the steps not run are as intended
+    if consumer is not None:
+        known = case.known_for(None, runtime.name, consumer.name)
+    else:
+        known = case.known_for(runtime.name, producer.name if producer else None)
+    for index, steps in enumerate(case.segments):
+        payload = [_with_known(s.to_json(), known) for s in steps]
+        if stop_reason is not None:
+            results += [not_run(s, stop_reason, observed) for s in payload]
+            continue
+        on = consumer if consumer is not None and index > 0 else runtime
+        if producer is not None and index == 0:
+            on = producer
+        seg: SegmentRun = run_segment(
+            on.python, payload, index, workdir, fixtures, limit, memory_mb, on.family, on.variant
+        )
+        segments.append(
+            {
+                "index": index,
+                "runtime": on.name,
+                "returncode": seg.returncode,
+                "duration_s": seg.duration_s,
+                "isolation": seg.isolation,
+                "isolation_reason": seg.isolation_reason,
+            }
+        )
+        if seg.unavailable:
+            stop_reason = f"runtime {on.name} unavailable: {seg.unavailable}"
+        elif seg.stopped:
+            stop_reason, observed = seg.stopped, True
+        done = {r["index"] for r in seg.results}
+        results += seg.results
+        if not seg.completed and stop_reason is None:
+            failed = next((r for r in seg.results if r.get("met") is False), None)
+            last = seg.results[-1] if seg.results else None
+            if failed:
+                stop_reason = (
+                    f"step {failed['index'] + 1} ({failed['op']}) did not meet its expectation"
+                )
+            elif last is not None and (why := intended_stop(last, last["index"] in known)):
+                stop_reason, observed = why, True  # it crashed or hung where that was allowed
+            else:
+                stop_reason = "segment did not finish"
+        results += [
+            not_run(s, stop_reason or "", observed) for s in payload if s["index"] not in done
+        ]
+    stated = {
+        s.index: s.args["results"] for seg in case.segments for s in seg if s.args.get("results")
+    }
+    for r in results:
+        r["normalized_message"] = normalize(r.get("message"))
+        r["message"] = truncate(r.get("message"))
+        if r["index"] in known:
+            r["known"] = known[r["index"]].reason
+        if r["index"] in stated:  # the scenario's own results, whatever a known entry says
+            r["stated_results"] = stated[r["index"]]
+    status = run_status(results)
+    if status != "fail" and not keep_work:
+        shutil.rmtree(workdir, ignore_errors=True)
+    record = _identity(case, runtime, consumer) if upgrade else _identity(case, runtime)
+    if producer is not None:
+        record["producer"] = producer.name
+    applied = sorted({r["known"] for r in results if r.get("known") and r["outcome"] != NOT_RUN})
+    if applied:
+        record["known"] = applied
+    record.update(
+        outcome=run_outcome(results),
+        status=status,
+        reason=stop_reason,
+        steps=results,
+        segments=segments,
+        duration_s=round(time.monotonic() - started, 6),
+        workdir=str(workdir) if status == "fail" or keep_work else None,
+    )
+    return record
+
+
+def _with_known(step: dict[str, Any], known: dict[int, Known]) -> dict[str, Any]:
+    if step["index"] in known:
+        entry = known[step["index"]]
+        step["expect"] = entry.expect.to_json()
+        step["known"] = entry.reason
+        if entry.results is not None:
+            step["args"] = {**step["args"], "results": list(entry.results)}
+    return step
+
+
+def _identity(case: Case, runtime: Runtime, consumer: Runtime | None = None) -> dict[str, Any]:
+    where: dict[str, Any] = (
+        {"from": runtime.name, "to": consumer.name}
+        if consumer is not None
+        else {"runtime": runtime.name}
+    )
+    return {
+        "scenario": case.scenario.name,
+        "path": case.scenario.path,
+        "tags": list(case.scenario.tags),
+        "params": case.params,
+        "params_id": case.params_id,
+        "case": case.id,
+        **where,
+    }
+
+
+def placeholder(
+    case: Case, runtime: Runtime, reason: str, consumer: Runtime | None = None
+) -> dict[str, Any]:
+    """A requested run that could not happen: it still appears, with the reason."""
+    record = _identity(case, runtime, consumer)
+    steps = [
+        {**not_run(s.to_json(), reason), "normalized_message": None}
+        for segment in case.segments
+        for s in segment
+    ]
+    record.update(
+        outcome=NOT_RUN,
+        status=NOT_RUN,
+        reason=reason,
+        steps=steps,
+        segments=[],
+        duration_s=0.0,
+        workdir=None,
+    )
+    return record
+
+
+MAX_MESSAGE = 8000  # old releases put megabytes of backtrace into a stack-overflow message
+
+
+def truncate(message: str | None, limit: int = MAX_MESSAGE) -> str | None:
+    if message is None or len(message) <= limit:
+        return message
+    return f"{message[:limit]}… [{len(message) - limit} more characters cut]"
+
+
+def run_status(steps: list[dict[str, Any]]) -> str:
+    """pass: every step met its expectation; unsupported: the runtime could not express a step
+    (not a failure of the runtime, nor of the scenario); fail: anything else."""
+    first_unmet = next((s for s in steps if s.get("met") is False), None)
+    if first_unmet is None:
+        return "pass" if steps and all(s.get("met") for s in steps) else "fail"
+    return "unsupported" if first_unmet["outcome"] == UNSUPPORTED else "fail"
+
+
+def run_outcome(steps: list[dict[str, Any]]) -> str:
+    """A run's outcome is that of its first step that did not end `ok`."""
+    for step in steps:
+        if step["outcome"] not in (OK, NOT_RUN):
+            return str(step["outcome"])
+    return OK

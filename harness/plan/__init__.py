@@ -1,0 +1,1 @@
+"""The plan: which runtimes (named by their pins) and which runs. Pure."""

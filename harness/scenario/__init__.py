@@ -1,0 +1,1 @@
+"""Scenario files: loading and checking them, the scenario model, fixtures, skeletons."""

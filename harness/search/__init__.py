@@ -1,0 +1,1 @@
+"""Searches over releases and lifecycles: bisect and explore."""

@@ -1,0 +1,362 @@
+"""Explore lifecycles nobody wrote down: generate step sequences, run them on two runtimes, and
+shrink any crash or any difference in outcome class to a minimal scenario file.
+
+Sequences are drawn by a hypothesis strategy over the fixture library and over small generated
+modules (a WAT grammar of i32 arithmetic that can trap), including orders an application should
+not use but sometimes does: deserialize what was never serialized, call after close, close twice,
+restart in the middle, corrupt the artifact and load it. Every step is an observation
+(`expect: any`), so a sequence runs until its first step that does not end ok, exactly as the
+scenario written out for it will. Each minimal finding is kept in a JSON store in the project
+(one file per runtime pair) and replayed first on the next exploration of that pair.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hypothesis import HealthCheck, Phase, find, settings
+from hypothesis import strategies as st
+from hypothesis.errors import NoSuchExample
+
+from harness.analysis import diff
+from harness.errors import HarnessError
+from harness.scenario.scaffold import schema_reference
+
+
+class ExploreError(HarnessError):
+    """Exploration cannot start (a runtime is not usable, the output dir cannot be written)."""
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What a fixture needs to be instantiated and which calls make sense on it."""
+
+    imports: str  # none | host | wasi
+    calls: tuple[tuple[str, tuple[Any, ...]], ...]
+
+
+TRAP_EXPORTS = (
+    "unreachable",
+    "div_by_zero",
+    "int_overflow",
+    "oob_load",
+    "oob_store",
+    "stack_overflow",
+    "indirect_null",
+    "indirect_bad_sig",
+    "bad_conversion",
+)
+FEATURES = ("simd", "tail_call", "multi_memory", "reference_types", "gc", "threads", "memory64")
+LIBRARY: dict[str, Shape] = {
+    "add": Shape("none", (("add", (1, 2)), ("add", (2147483647, 1)))),
+    "traps": Shape("none", tuple((name, ()) for name in TRAP_EXPORTS)),
+    "imports": Shape(
+        "host",
+        (
+            ("call_identity_i32", (-7,)),
+            ("call_identity_i64", (4886718345,)),
+            ("call_identity_f32", (1.5,)),
+            ("call_identity_f64", (-2.25,)),
+            ("call_add_i32", (2147483647, 1)),
+            ("checksum", ()),
+            ("call_trap", ()),
+        ),
+    ),
+    "memory_grow": Shape(
+        "none", (("grow", (1,)), ("size", ()), ("touch", (0,)), ("grow", (70000,)))
+    ),
+    "wasi_hello": Shape("wasi", (("_start", ()), ("exit_with", (0,)), ("exit_with", (3,)))),
+    "loop": Shape("none", (("burn", (100,)),)),
+    **{f"feature_{f}": Shape("none", (("run", ()),)) for f in FEATURES},
+}
+GENERATED = "gen"  # generated modules are named gen_<digest>
+CORRUPTIONS: tuple[dict[str, Any], ...] = (
+    {"truncate": 100},
+    {"truncate": -1},
+    {"empty": True},
+    {"flip": [0]},
+    {"flip": [40]},
+    {"flip": [0], "in": "code"},
+)
+
+# -- generated modules: i32 expressions that may trap -----------------------------------------
+
+_BINARY = ("i32.add", "i32.sub", "i32.mul", "i32.div_s", "i32.div_u", "i32.rem_s", "i32.shl")
+_CONSTS = (0, 1, -1, 7, 2147483647, -2147483648)
+
+
+def _expression(depth: int) -> st.SearchStrategy[str]:
+    leaf = st.sampled_from(_CONSTS).map(lambda c: f"(i32.const {c})")
+    if depth == 0:
+        return leaf
+    inner = _expression(depth - 1)
+    return st.one_of(
+        leaf,
+        st.tuples(st.sampled_from(_BINARY), inner, inner).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+    )
+
+
+def generated_module() -> st.SearchStrategy[str]:
+    """A module exporting `run` that computes an i32 expression (division may trap)."""
+    return _expression(3).map(
+        lambda body: f'(module\n  (func (export "run") (result i32)\n    {body}))\n'
+    )
+
+
+def module_name(wat: str) -> str:
+    return f"{GENERATED}_{hashlib.sha256(wat.encode()).hexdigest()[:10]}"
+
+
+# -- sequences -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sequence:
+    steps: tuple[Any, ...]  # scenario steps, as YAML data
+    modules: tuple[tuple[str, str], ...]  # generated fixtures: (name, WAT)
+
+    def document(self, description: str) -> dict[str, Any]:
+        return {"description": description, "tags": ["found"], "steps": list(self.steps)}
+
+
+@st.composite
+def sequences(draw: Callable[..., Any], max_steps: int = 8) -> Sequence:
+    """A lifecycle over one module name, valid for the scenario model (names are defined before
+    use within a segment) but free in its order."""
+    steps: list[Any] = []
+    modules: dict[str, str] = {}
+    shape: Shape | None = None  # of the module defined in this segment
+    saved: Shape | None = None  # of the module in m.cwasm, if one was serialized
+    instance = False
+    for _ in range(draw(st.integers(min_value=1, max_value=max_steps))):
+        choices = ["compile", "deserialize", "restart"]
+        if shape is not None:
+            choices += ["serialize", "instantiate", "close"]
+        if instance:
+            choices += ["call", "call", "close"]
+        op = draw(st.sampled_from(choices))
+        if op == "compile":
+            if draw(st.booleans()) and draw(st.booleans()):
+                wat = draw(generated_module())
+                name = module_name(wat)
+                modules[name] = wat
+                shape = Shape("none", (("run", ()),))
+            else:
+                name = draw(st.sampled_from(sorted(LIBRARY)))
+                shape = LIBRARY[name]
+            steps.append({"compile": {"fixture": name, "expect": "any"}})
+            instance = False
+        elif op == "deserialize":
+            kind = draw(st.sampled_from(["file", "corrupt", "wasm"]))
+            if kind == "wasm":  # a plain .wasm handed to deserialize
+                name = draw(st.sampled_from(sorted(LIBRARY)))
+                steps.append({"deserialize": {"wasm": name, "expect": "any"}})
+                shape = LIBRARY[name]
+            else:  # possibly never serialized: the file is missing
+                body: dict[str, Any] = {"from": "m.cwasm", "expect": "any"}
+                if kind == "corrupt":
+                    body["corrupt"] = draw(st.sampled_from(CORRUPTIONS))
+                steps.append({"deserialize": body})
+                shape = saved or LIBRARY["add"]  # never serialized: it fails, calls are moot
+            instance = False
+        elif op == "serialize":
+            steps.append({"serialize": {"to": "m.cwasm", "expect": "any"}})
+            saved = shape
+        elif op == "instantiate":
+            assert shape is not None
+            body = {"expect": "any"}
+            if shape.imports != "none":
+                body["imports"] = shape.imports
+            steps.append({"instantiate": body})
+            instance = True
+        elif op == "call":
+            assert shape is not None
+            export, args = draw(st.sampled_from(shape.calls))
+            call: dict[str, Any] = {"export": export, "expect": "any"}
+            if args:
+                call["args"] = list(args)
+            steps.append({"call": call})
+        elif op == "close":  # a later call or close uses what was closed: allowed on purpose
+            kinds = ["all", "module"] + (["instance", "store"] if instance else [])
+            what = draw(st.sampled_from(kinds))
+            if what == "all":
+                steps.append({"close": {"expect": "any"}})
+            else:
+                steps.append({"close": {"order": [what], "expect": "any"}})
+        else:
+            steps.append("restart")
+            shape, instance = None, False
+    used = {name: wat for name, wat in modules.items() if any(name in str(s) for s in steps)}
+    return Sequence(tuple(steps), tuple(sorted(used.items())))
+
+
+# -- running sequences on two runtimes -----------------------------------------------------------
+
+
+@dataclass
+class Finding:
+    sequence: Sequence
+    kind: str  # crash | difference
+    a: dict[str, Any]  # the run on the first runtime
+    b: dict[str, Any]
+
+    def summary(self, names: tuple[str, str]) -> str:
+        return f"{names[0]}: {_side(self.a)}; {names[1]}: {_side(self.b)}"
+
+
+def _side(run: dict[str, Any]) -> str:
+    from harness.report.common import side
+
+    return side(diff.summary_of(diff.signature(run)), 100)
+
+
+def judge(a: dict[str, Any], b: dict[str, Any]) -> str | None:
+    """crash: either run crashed; difference: their outcome classes (or the step where they
+    stopped) differ; None: alike."""
+    if "crash" in (a["outcome"], b["outcome"]):
+        return "crash"
+    sa, sb = diff.signature(a), diff.signature(b)
+    if (sa["outcome"], sa.get("step")) != (sb["outcome"], sb.get("step")):
+        return "difference"
+    return None
+
+
+class Explorer:
+    """Runs sequences on two runtimes in the usual isolated workers."""
+
+    def __init__(
+        self,
+        runtimes: tuple[Any, Any],
+        library: Path,
+        work: Path,
+        report: Callable[[str], None],
+        timeout: float = 20.0,
+        memory_mb: int = 2048,
+    ) -> None:
+        from harness.scenario.fixtures import FixtureBuilder
+
+        self.runtimes = runtimes
+        self.work = work
+        self.report = report
+        self.timeout, self.memory_mb = timeout, memory_mb
+        self.fixtures = work / "fixtures"
+        self.fixtures.mkdir(parents=True, exist_ok=True)
+        for wat in library.glob("*.wat"):  # copies: a fixture may not link out of its folder
+            target = self.fixtures / wat.name
+            if not target.exists():
+                shutil.copyfile(wat, target)
+        self.builder = FixtureBuilder(self.fixtures)
+        self.count = 0
+
+    def run(self, sequence: Sequence) -> tuple[dict[str, Any], dict[str, Any]]:
+        from harness.execution.run import run_case
+        from harness.scenario.model import cases, parse_scenario
+
+        for name, wat in sequence.modules:
+            path = self.fixtures / f"{name}.wat"
+            if not path.exists():
+                path.write_text(wat)
+        scenario = parse_scenario(sequence.document("explored"), {}, "explored.yaml", "explored")
+        (case,) = cases(scenario)
+        a, b = (
+            run_case(case, r, self.builder, self.work, self.timeout, self.memory_mb)
+            for r in self.runtimes
+        )
+        self.count += 1
+        return a, b
+
+
+def explore(
+    explorer: Explorer,
+    max_examples: int,
+    seed: int,
+    database: Path,
+) -> Finding | None:
+    """The minimal sequence (hypothesis shrinks it) that crashes a runtime or tells the two
+    apart, or None. A KeyboardInterrupt returns the smallest one seen so far."""
+    best: list[Finding] = []
+
+    def interesting(sequence: Sequence) -> bool:
+        a, b = explorer.run(sequence)
+        kind = judge(a, b)
+        mark = "!" if kind else " "
+        explorer.report(
+            f"{mark} #{explorer.count:<4} {len(sequence.steps)} steps  {_side(a)} | {_side(b)}"
+        )
+        if kind is None:
+            return False
+        found = Finding(sequence, kind, a, b)
+        if not best or len(sequence.steps) <= len(best[-1].sequence.steps):
+            best.append(found)
+        return True
+
+    store = database / "{}__{}.json".format(*(r.name for r in explorer.runtimes))
+    for known in load_store(store):  # findings replay first, so they stay found
+        if interesting(known):
+            explorer.report("! replayed a stored finding")
+            return best[-1]
+    options = settings(
+        max_examples=max_examples,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.generate, Phase.shrink],
+    )
+    try:
+        find(sequences(), interesting, settings=options, random=random.Random(seed))
+    except NoSuchExample:
+        return None
+    except KeyboardInterrupt:
+        explorer.report("interrupted: keeping the smallest finding so far")
+    if best:
+        save_store(store, [*load_store(store), best[-1].sequence])
+    return best[-1] if best else None
+
+
+def load_store(path: Path) -> list[Sequence]:
+    """The minimal sequences found before for one runtime pair (the project's example store)."""
+    if not path.exists():
+        return []
+    data = json.loads(path.read_text())
+    return [Sequence(tuple(s["steps"]), tuple(map(tuple, s["modules"]))) for s in data["found"]]
+
+
+def save_store(path: Path, found: list[Sequence]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    entries = [{"steps": list(s.steps), "modules": [list(m) for m in s.modules]} for s in found]
+    unique = list({json.dumps(e, sort_keys=True): e for e in entries}.values())
+    data = {"format": 1, "found": unique}
+    path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+
+
+def write_finding(
+    finding: Finding, names: tuple[str, str], out: Path, fixture_dir: Path, command: str
+) -> Path:
+    """The finding as an ordinary scenario file (plus its generated fixtures), named by content."""
+    out.mkdir(parents=True, exist_ok=True)
+    for name, wat in finding.sequence.modules:
+        fixture_dir.mkdir(parents=True, exist_ok=True)
+        (fixture_dir / f"{name}.wat").write_text(wat)
+    description = (
+        f"Found by wasm-compat explore ({finding.kind}): {finding.summary(names)}. Every step "
+        "is an observation; the diff across releases judges it."
+    )
+    document = finding.sequence.document(description)
+    body = yaml.safe_dump(document, sort_keys=False, width=96, allow_unicode=True)
+    digest = hashlib.sha256(body.encode()).hexdigest()[:8]
+    path = out / f"found_{finding.kind}_{digest}.yaml"
+    header = [
+        f"# yaml-language-server: $schema={schema_reference(out)}",
+        f"# Found by `{command}`;",
+        "# hypothesis shrank it to this minimal sequence.",
+    ]
+    path.write_text("\n".join(header) + "\n" + body)
+    return path

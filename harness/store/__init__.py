@@ -1,0 +1,1 @@
+"""Result files: results.jsonl and compat.json, and joining shards."""

@@ -1,0 +1,263 @@
+"""The results store: results.jsonl appended as each run ends, compat.json written at the end.
+
+Every file carries a format version. results.jsonl holds one JSON object a line: a header, then
+`runtime` and `run` records in the order they happened, so a crash of the coordinator loses
+at most the runs in flight. Both record the host the runs came from (`harness.host`); a file
+written before hosts were recorded reads as host None (unknown), with no change of format.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+from pathlib import Path
+from typing import IO, Any, Final, Literal
+
+import harness
+from harness.analysis.diff import run_label
+from harness.errors import ResultsError
+from harness.host import current_host
+
+# 2: segments record their isolation, runs what known behaviour applied, the results.jsonl
+# header the run's options and `rerun` records follow runs. Format 1 files are migrated on read.
+FORMAT = 2
+OLDEST = 1
+_SPAWN_ONLY = "recorded before warm workers existed (results format 1)"
+HERE: Final = "here"  # compat_document's default host: this machine, where the runs just ran
+
+
+def _check_format(version: Any, where: str) -> None:
+    if isinstance(version, int) and not isinstance(version, bool) and OLDEST <= version <= FORMAT:
+        return
+    if isinstance(version, int) and version > FORMAT:
+        raise ResultsError(
+            f"{where}: results format {version}, this wasm-compat reads formats {OLDEST} to "
+            f"{FORMAT}; upgrade wasm-compat (pip install -U wasm-compat) to read it"
+        )
+    raise ResultsError(
+        f"{where}: results format {version!r}, not a wasm-compat results file this version "
+        "reads; re-run `wasm-compat run` to make one"
+    )
+
+
+def migrate_run(run: dict[str, Any], version: int) -> dict[str, Any]:
+    """A run record of an older format, in today's: format 1 ran every segment in a fresh
+    interpreter and had no known behaviour."""
+    if version < 2:
+        for segment in run.get("segments") or []:
+            segment.setdefault("isolation", "spawn")
+            segment.setdefault("isolation_reason", _SPAWN_ONLY)
+    return run
+
+
+def migrate(document: dict[str, Any]) -> dict[str, Any]:
+    version = document["format"]
+    if version < FORMAT:
+        for run in document.get("runs", []):
+            migrate_run(run, version)
+        document.setdefault("summary", {}).setdefault(
+            "known", sum(1 for r in document.get("runs", []) if r.get("known"))
+        )
+        document["format"], document["migrated_from"] = FORMAT, version
+    return document
+
+
+RUNTIME_KEYS = ("name", "family", "version", "variant")
+
+
+class ResultsWriter:
+    """results.jsonl: a header (with the run's options, so `--resume` can finish it), then each
+    runtime, run and rerun as it ends, flushed to disk, so a killed run loses only what was in
+    flight. `resume` appends to an existing file instead."""
+
+    def __init__(
+        self, out: Path, options: dict[str, Any] | None = None, resume: bool = False
+    ) -> None:
+        self.out = out
+        out.mkdir(parents=True, exist_ok=True)
+        self.path = out / "results.jsonl"
+        try:
+            self._file: IO[str] = self.path.open("a" if resume else "w", encoding="utf-8")
+        except OSError as exc:
+            raise ResultsError(f"cannot write {self.path}: {exc.strerror}") from None
+        if resume:
+            self._file.write("\n")  # ends a line the killed run left half written
+        else:
+            header = {"kind": "header", "format": FORMAT, "harness": harness.__version__}
+            host = current_host().to_json()
+            self._write({**header, "started": now(), "options": options or {}, "host": host})
+
+    def _write(self, record: dict[str, Any]) -> None:
+        self._file.write(json.dumps(record, sort_keys=True, default=str) + "\n")
+        self._file.flush()
+        os.fsync(self._file.fileno())
+
+    def runtime(self, record: dict[str, Any]) -> None:
+        self._write({"kind": "runtime", **record})
+
+    def run(self, record: dict[str, Any]) -> None:
+        self._write({"kind": "run", **record})
+
+    def rerun(self, key: tuple[str, str, str], reruns: list[Any], flaky: bool) -> None:
+        self._write({"kind": "rerun", "key": list(key), "reruns": reruns, "flaky": flaky})
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def compat_document(
+    runtimes: list[dict[str, Any]],
+    runs: list[dict[str, Any]],
+    started: str,
+    transitions: list[dict[str, Any]] | None = None,
+    verdict: dict[str, Any] | None = None,
+    host: dict[str, Any] | Literal["here"] | None = HERE,
+    hosts: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The whole result set; runs in a canonical order (scenario, parameters, plain before
+    upgrade, runtime order), whatever order they finished in.
+
+    `host` is where the runs came from: this machine by default; the recorded one for result
+    sets read back (None when unknown, or when they come from several hosts: then `hosts` lists
+    each result set's)."""
+    order = {r["name"]: i for i, r in enumerate(runtimes)}
+
+    def position(run: dict[str, Any]) -> tuple[Any, ...]:
+        names = [run["runtime"]] if "runtime" in run else [run["from"], run["to"]]
+        return (
+            run["path"],
+            run["params_id"],
+            len(names),
+            [order.get(n, 1 << 30) for n in names],
+            names,
+        )
+
+    ordered = sorted(runs, key=position)
+    document: dict[str, Any] = {
+        "format": FORMAT,
+        "harness": harness.__version__,
+        "started": started,
+        "finished": now(),
+        "host": current_host().to_json() if host == HERE else host,
+        "runtimes": runtimes,
+        "runs": ordered,
+        "transitions": transitions or [],
+        "summary": summarize(ordered, transitions or []),
+    }
+    if hosts:
+        document["hosts"] = hosts
+    if verdict is not None:
+        document["verdict"] = verdict
+    return document
+
+
+def summarize(
+    runs: list[dict[str, Any]], transitions: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    by_outcome: dict[str, int] = {}
+    for run in runs:
+        by_outcome[run["outcome"]] = by_outcome.get(run["outcome"], 0) + 1
+    by_kind: dict[str, int] = {}
+    for t in transitions or []:
+        by_kind[t["kind"]] = by_kind.get(t["kind"], 0) + 1
+    return {
+        "transitions": dict(sorted(by_kind.items())),
+        "not_run": sum(1 for r in runs if r["status"] == "not_run"),
+        "runs": len(runs),
+        "passed": sum(1 for r in runs if r["status"] == "pass"),
+        "failed": sum(1 for r in runs if r["status"] == "fail"),
+        "known": sum(1 for r in runs if r.get("known")),
+        "unsupported": sum(1 for r in runs if r["status"] == "unsupported"),
+        "harness_errors": sum(
+            1 for r in runs for s in r["steps"] if s.get("error_kind") == "harness"
+        ),
+        "outcomes": dict(sorted(by_outcome.items())),
+    }
+
+
+def write_compat(out: Path, document: dict[str, Any]) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "compat.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(document, indent=1, sort_keys=True, default=str) + "\n")
+    tmp.replace(path)
+    return path
+
+
+def read_compat(path: Path) -> dict[str, Any]:
+    try:
+        document: dict[str, Any] = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ResultsError(f"{path}: cannot read results ({exc})") from None
+    version = document.get("format") if isinstance(document, dict) else None
+    _check_format(version, str(path))
+    return migrate(document)
+
+
+def read_results(path: Path) -> dict[str, Any]:
+    """A result set from a directory or file: compat.json, or else the runs that results.jsonl
+    recorded before the run was cut short."""
+    if path.is_dir():
+        compat, jsonl = path / "compat.json", path / "results.jsonl"
+        if compat.exists():
+            return read_compat(compat)
+        if jsonl.exists():
+            return read_jsonl(jsonl)
+        raise ResultsError(f"{path}: no compat.json or results.jsonl in this directory")
+    if path.suffix == ".jsonl":
+        return read_jsonl(path)
+    return read_compat(path)
+
+
+def read_jsonl(path: Path) -> dict[str, Any]:
+    runtimes: list[dict[str, Any]] = []
+    runs: list[dict[str, Any]] = []
+    reruns: dict[tuple[str, ...], dict[str, Any]] = {}
+    started = ""
+    version = FORMAT
+    options: dict[str, Any] = {}
+    host: dict[str, Any] | None = None
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ResultsError(f"{path}: cannot read results ({exc.strerror})") from None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            if number == len(lines) or not lines[number].strip():
+                continue  # the line being written when the run died (a resume ends it)
+            raise ResultsError(f"{path}:{number}: not a JSON record") from None
+        kind = record.pop("kind", None)
+        if kind == "header":
+            _check_format(record.get("format"), f"{path}:{number}")
+            version = record["format"]
+            started = record.get("started", "")
+            options = record.get("options") or {}
+            host = record.get("host")
+        elif kind == "runtime":
+            if all(r.get("name") != record.get("name") for r in runtimes):
+                runtimes.append(record)
+        elif kind == "run":
+            runs.append(migrate_run(record, version))
+        elif kind == "rerun":
+            reruns[tuple(record["key"])] = record
+    for run in runs:  # reruns recorded before a resume
+        done = reruns.get((run["scenario"], run.get("params_id") or "", run_label(run)))
+        if done is not None:
+            run["reruns"], run["flaky"] = done["reruns"], done["flaky"]
+    return {
+        "format": FORMAT,
+        "started": started,
+        "runtimes": runtimes,
+        "runs": runs,
+        "options": options,
+        "host": host,
+    }

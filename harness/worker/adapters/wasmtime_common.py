@@ -1,0 +1,166 @@
+"""Pieces every wasmtime-py era shares: Config settings, WASI config, value and error mapping."""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any, Callable
+
+import wasmtime
+
+from harness.worker.adapters.base import Unsupported, Value, trap_code_from_message, typed
+from harness.worker.hostlib import HostFunc, HostTrap
+
+_EXIT_MESSAGE = re.compile(r"[Ee]xited with i32 exit status (-?\d+)")
+
+VALTYPES = {"i32": "i32", "i64": "i64", "f32": "f32", "f64": "f64"}
+
+
+Adapted = Callable[[str], None]  # records what an adapter had to bridge (Adapter.adapted)
+
+
+def configure(
+    config: Any, settings: dict[str, Any], workdir: str, version: str, adapted: Adapted
+) -> None:
+    cls = type(config)
+    cache = settings.get("cache")
+    if cache is True:
+        config.cache = True
+    elif isinstance(cache, dict) and "config" in cache:
+        config.cache = _write_cache_config(workdir, cache["config"].replace(WORKDIR_REF, workdir))
+    elif isinstance(cache, dict):
+        _set_cache_dir(config, os.path.join(workdir, cache["directory"]), workdir, adapted)
+    for feature, enabled in sorted((settings.get("features") or {}).items()):
+        attr = "wasm_" + feature
+        if not hasattr(cls, attr):
+            raise Unsupported(f"wasmtime {version} has no Config.{attr}")
+        setattr(config, attr, bool(enabled))
+        if feature == "threads" and enabled and hasattr(cls, "shared_memory"):
+            config.shared_memory = True  # 40+: threads compile without it but cannot instantiate
+    if settings.get("fuel") is not None:
+        if not hasattr(cls, "consume_fuel"):
+            raise Unsupported(f"wasmtime {version} has no Config.consume_fuel")
+        config.consume_fuel = True
+    compiler = settings.get("compiler")
+    if compiler in ("cranelift", "winch"):
+        if not hasattr(cls, "strategy"):
+            raise Unsupported(f"wasmtime {version} has no Config.strategy")
+        config.strategy = compiler
+    elif compiler not in (None, "auto"):
+        raise Unsupported(f"wasmtime has no {compiler} compiler")
+
+
+WORKDIR_REF = "${workdir}"
+
+
+def _write_cache_config(workdir: str, text: str) -> str:
+    path = os.path.join(workdir, "wasmtime-cache.toml")
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def _set_cache_dir(config: Any, directory: str, workdir: str, adapted: Adapted) -> None:
+    """Write a cache config naming the directory, as releases up to 32.0.0 require it (with
+    `enabled = true`); a release that rejects `enabled` gets it without, and the step says so.
+    A scenario that states its config text (`cache: {config: ...}`) gets exactly that instead."""
+    os.makedirs(directory, exist_ok=True)
+    quoted = directory.replace("\\", "\\\\").replace('"', '\\"')
+    path = _write_cache_config(workdir, f'[cache]\nenabled = true\ndirectory = "{quoted}"\n')
+    try:
+        config.cache = path
+    except wasmtime.WasmtimeError as exc:
+        if "enabled" not in _message(exc):
+            raise
+        config.cache = _write_cache_config(workdir, f'[cache]\ndirectory = "{quoted}"\n')
+        adapted("cache config written without `enabled = true`, which this release rejects")
+
+
+def wasi_config(spec: dict[str, Any]) -> Any:
+    cfg = wasmtime.WasiConfig()
+    cfg.argv = ["module", *spec.get("args", [])]
+    cfg.env = sorted(spec.get("env", {}).items())
+    cfg.stdout_file = spec["stdout"]
+    return cfg
+
+
+def valtype(kind: str) -> Any:
+    return getattr(wasmtime.ValType, VALTYPES[kind])()
+
+
+def func_type(spec: HostFunc) -> Any:
+    return wasmtime.FuncType([valtype(k) for k in spec.params], [valtype(k) for k in spec.results])
+
+
+def results(kinds: list[str], raw: Any) -> list[Value]:
+    if not kinds:
+        return []
+    values = list(raw) if len(kinds) > 1 else [raw]
+    return [typed(k, _unwrap(v)) for k, v in zip(kinds, values)]
+
+
+def _unwrap(value: Any) -> Any:
+    return getattr(value, "value", value)
+
+
+def _message(exc: BaseException) -> str:
+    """str() of some errors raises (3.0-5.x WasmtimeError, 6.0-11.x ExitTrap): fall back."""
+    try:
+        return str(exc)
+    except Exception:
+        return str(getattr(exc, "message", "") or repr(exc.args))
+
+
+def classify(exc: BaseException) -> dict[str, Any]:
+    message = _message(exc)
+    out: dict[str, Any] = {"outcome": "error", "error_type": type(exc).__name__, "message": message}
+    exit_trap = getattr(wasmtime, "ExitTrap", None)
+    if exit_trap is not None and isinstance(exc, exit_trap):
+        out.update(error_kind="exit", exit_code=int(exc.code))
+        return out
+    if isinstance(exc, HostTrap):
+        out.update(error_kind="trap", trap_code="host")
+        return out
+    exit_match = _EXIT_MESSAGE.search(message)
+    if exit_match and isinstance(exc, (wasmtime.Trap, wasmtime.WasmtimeError)):
+        out.update(error_kind="exit", exit_code=int(exit_match.group(1)))
+        return out
+    if isinstance(exc, wasmtime.Trap):
+        api = api_trap_code(exc)
+        out.update(error_kind="trap", trap_code=trap_code(exc, message))
+        if api is not None:
+            out["trap_code_api"] = api
+        return out
+    out["error_kind"] = "runtime"
+    return out
+
+
+_NO_ATTRIBUTE = object()
+
+
+def api_trap_code(exc: BaseException) -> str | None:
+    """`Trap.trap_code` as an application reading it sees it: the code's name, `None`, or
+    what reading it raised (4.0-44.x raise ValueError for codes their enum lacks, fuel among
+    them). None where the release has no such attribute."""
+    try:
+        code = getattr(exc, "trap_code", _NO_ATTRIBUTE)
+    except Exception as failed:
+        return f"raises {type(failed).__name__}: {failed}"
+    if code is _NO_ATTRIBUTE:
+        return None
+    return "None" if code is None else str(getattr(code, "name", None) or code).lower()
+
+
+def trap_code(exc: BaseException, message: str) -> str | None:
+    """The trap code compared across releases and families: the API's where it gives one,
+    else the one its message names (the API's own answer is kept beside it)."""
+    try:
+        code = getattr(exc, "trap_code", None)
+    except ValueError:
+        code = None
+    if code is not None:
+        name = getattr(code, "name", None)
+        return str(name or code).lower()
+    if "host function 'trap' was called" in message:
+        return "host"
+    return trap_code_from_message(message)

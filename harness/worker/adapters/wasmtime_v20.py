@@ -1,0 +1,53 @@
+"""wasmtime-py 0.20 to 0.27: the store-bound API before stores were passed to every call.
+
+Linkers, host functions and WASI instances are bound to one Store at construction; exports are a
+property and functions are called without a store. Nothing has an explicit close(): objects are
+freed when the last reference goes, so close means dropping ours.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import wasmtime
+
+from harness.worker.adapters import wasmtime_common as common
+from harness.worker.adapters.wasmtime_v30 import WasmtimeV30
+from harness.worker.hostlib import MODULE as HOST_MODULE
+from harness.worker.hostlib import HostLibrary
+
+WASI_MODULE = "wasi_snapshot_preview1"
+
+
+class WasmtimeV20(WasmtimeV30):
+    era = "wasmtime_v20"
+
+    def new_store(self, engine: Any, fuel: int | None, wasi: dict[str, Any] | None) -> Any:
+        store = wasmtime.Store(engine)
+        if fuel is not None:
+            store.add_fuel(fuel)  # configure() already refused fuel where Config cannot meter it
+        return store
+
+    def instantiate(
+        self, store: Any, module: Any, host: HostLibrary | None, wasi: dict[str, Any] | None
+    ) -> Any:
+        linker = wasmtime.Linker(store)
+        if wasi is not None:
+            linker.define_wasi(wasmtime.WasiInstance(store, WASI_MODULE, common.wasi_config(wasi)))
+        if host is not None:
+            for name, spec in host.functions.items():
+                func = wasmtime.Func(store, common.func_type(spec), spec.body)
+                linker.define(HOST_MODULE, name, func)
+        return linker.instantiate(module)
+
+    def _exports(self, store: Any, instance: Any) -> Any:
+        return instance.exports
+
+    def _func_type(self, store: Any, func: Any) -> Any:
+        return func.type
+
+    def _invoke(self, store: Any, func: Any, args: list[Any]) -> Any:
+        return func(*args)
+
+    def fuel_left(self, store: Any) -> int | None:
+        return None
