@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from harness.cli import arguments
 from harness.errors import ExitCode, HarnessError, RuntimeSelectionError
 from harness.scenario.fixtures import find_fixture_dir
 from harness.scenario.suite import load_suite
@@ -19,7 +20,7 @@ BISECT_TIMEOUT_S = 60.0
 BISECT_CRITERION = "outcome"
 
 
-def add_parsers(sub: Any) -> None:
+def add_bisect(sub: arguments.Subparsers) -> None:
     one = sub.add_parser(
         "bisect", help="find the first release between two whose outcome differs from the good one"
     )
@@ -63,7 +64,10 @@ def add_parsers(sub: Any) -> None:
     )
     one.add_argument("--timeout", type=float, default=BISECT_TIMEOUT_S, help="seconds per segment")
     one.add_argument("--out", type=Path, help="work dir (default: a temporary one)")
+    one.set_defaults(handler=cmd_bisect)
 
+
+def add_explore(sub: arguments.Subparsers) -> None:
     two = sub.add_parser(
         "explore", help="generate lifecycles, run them on two runtimes, keep minimal differences"
     )
@@ -89,9 +93,8 @@ def add_parsers(sub: Any) -> None:
         help="the project's store of findings, replayed first (default: explore-db/)",
     )
     two.add_argument("--timeout", type=float, default=20.0, help="seconds per segment")
-    two.add_argument(
-        "--tox-ini", type=Path, help="the tox.ini pinning the runtimes (default: the nearest one)"
-    )
+    arguments.add_tox_ini(two)
+    two.set_defaults(handler=cmd_explore)
 
 
 def cmd_bisect(options: argparse.Namespace) -> ExitCode:

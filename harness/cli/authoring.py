@@ -1,0 +1,62 @@
+"""The commands that help write a suite: `new` (a scenario skeleton), `schema` (for editors) and
+`runtimes` (what tox.ini pins, and which of those are provisioned)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from harness.cli import arguments
+from harness.errors import ExitCode
+from harness.execution.probe import runtime_state
+from harness.provision.toxenvs import load_project
+from harness.report import console
+from harness.scenario import scaffold
+
+
+def add_runtimes(sub: arguments.Subparsers) -> None:
+    runtimes = sub.add_parser("runtimes", help="list the runtimes pinned in tox.ini")
+    arguments.add_tox_ini(runtimes)
+    runtimes.set_defaults(handler=cmd_runtimes)
+
+
+def add_new(sub: arguments.Subparsers) -> None:
+    new = sub.add_parser("new", help="write a commented scenario skeleton that validates")
+    new.add_argument("name", help="the scenario's name (a-z, 0-9, _): scenarios/NAME.yaml")
+    new.add_argument(
+        "--from",
+        dest="template",
+        default="basic",
+        metavar="TEMPLATE",
+        help=f"one of {', '.join(scaffold.TEMPLATES)} (default basic), or a scenario file",
+    )
+    new.add_argument("--dir", type=Path, default=Path("scenarios"), help="default: scenarios/")
+    new.set_defaults(handler=cmd_new)
+
+
+def add_schema(sub: arguments.Subparsers) -> None:
+    schema = sub.add_parser("schema", help="print the scenario JSON Schema (for editors)")
+    schema.set_defaults(handler=cmd_schema)
+
+
+def cmd_runtimes(options: argparse.Namespace) -> ExitCode:
+    project = load_project(options.tox_ini)
+    with tempfile.TemporaryDirectory(prefix="wasm-compat-probe-") as tmp:
+        states = [runtime_state(project, spec, Path(tmp)) for spec in project.specs]
+    print(console.runtimes_table([s.to_json() for s in states]))
+    provisioned = sum(1 for s in states if s.provisioned)
+    print(f"\n{len(states)} runtime(s) pinned in {project.ini}; {provisioned} provisioned")
+    return ExitCode.OK
+
+
+def cmd_new(options: argparse.Namespace) -> ExitCode:
+    path = scaffold.new_scenario(options.name, options.dir, options.template)
+    print(f"wrote {path}: fill in its description, then `wasm-compat run {path}`")
+    return ExitCode.OK
+
+
+def cmd_schema(options: argparse.Namespace) -> ExitCode:
+    sys.stdout.write(scaffold.print_schema())
+    return ExitCode.OK

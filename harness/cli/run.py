@@ -1,0 +1,266 @@
+"""The commands that run scenarios: `validate` (load them and build their fixtures) and `run`
+(on the requested runtimes, diffed, written, gated), with `--resume` for one cut short."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from harness.analysis import baseline, diff, gate
+from harness.cli import arguments, verdict
+from harness.errors import ExitCode, HarnessError, RuntimeSelectionError
+from harness.execution import coordinator as session
+from harness.execution.probe import probe, runtime_state
+from harness.execution.run import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, select
+from harness.model.runtime import Runtime
+from harness.plan import matrix
+from harness.provision.toxenvs import load_project
+from harness.report import console
+from harness.scenario.suite import load_suite
+from harness.store.results import ResultsWriter, now, read_jsonl
+
+
+def add_validate(sub: arguments.Subparsers) -> None:
+    validate = sub.add_parser("validate", help="check scenario files and build their fixtures")
+    arguments.add_suite(validate)
+    validate.set_defaults(handler=cmd_validate)
+
+
+def add_run(sub: arguments.Subparsers) -> None:
+    run = sub.add_parser("run", help="run scenarios on runtimes, diff them, write results")
+    arguments.add_suite(run)
+    arguments.add_out(run)
+    run.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_S,
+        help=f"seconds a segment may run unless its scenario sets a timeout "
+        f"(default: {DEFAULT_TIMEOUT_S:g})",
+    )
+    run.add_argument(
+        "--memory-mb",
+        type=int,
+        default=DEFAULT_MEMORY_MB,
+        help=f"memory cap of each segment process in MiB (default: {DEFAULT_MEMORY_MB})",
+    )
+    run.add_argument(
+        "-k", dest="pattern", metavar="PATTERN", help="only scenarios whose id or a tag has PATTERN"
+    )
+    _add_runtime_choice(run)
+    arguments.add_tox_ini(run)
+    run.add_argument(
+        "--reruns",
+        type=int,
+        default=session.DEFAULT_RERUNS,
+        help="times a run that differs from its neighbour is rerun before it is reported "
+        f"(default: {session.DEFAULT_RERUNS})",
+    )
+    run.add_argument(
+        "--cross-family", action="store_true", help="also run upgrade pairs across families"
+    )
+    run.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="runs at a time (default: the number of cores); results do not depend on it",
+    )
+    arguments.add_baseline(run)
+    arguments.add_required(run)
+    _add_keep_and_resume(run)
+    run.set_defaults(handler=cmd_run)
+
+
+def _add_runtime_choice(run: argparse.ArgumentParser) -> None:
+    run.add_argument(
+        "--runtime",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a runtime pinned in tox.ini, by name, glob or version prefix "
+        "(wasmtime-33.0.0, 'wasmer-*', wasmtime-33), or `all` (repeatable)",
+    )
+    run.add_argument(
+        "--python",
+        action="append",
+        default=[],
+        metavar="INTERPRETER",
+        help="run on the runtime installed for this interpreter (repeatable; "
+        "default without --runtime: this one)",
+    )
+
+
+def _add_keep_and_resume(run: argparse.ArgumentParser) -> None:
+    run.add_argument(
+        "--keep-work", action="store_true", help="keep the work dirs of passing runs too"
+    )
+    run.add_argument(
+        "--resume",
+        type=Path,
+        metavar="OUT",
+        help="finish a run that was cut short, from OUT/results.jsonl, with its own options "
+        "(only -j is taken from this command line)",
+    )
+
+
+def cmd_validate(options: argparse.Namespace) -> ExitCode:
+    suite = load_suite(options.paths, options.fixtures, build=True)
+    for error in suite.errors:
+        print(error, file=sys.stderr)
+    total = len(suite.cases())
+    print(
+        f"{len(suite.scenarios)} scenario(s), {total} run(s) per runtime; "
+        f"{len(suite.errors)} error(s)"
+    )
+    return ExitCode.USAGE_ERROR if suite.errors else ExitCode.OK
+
+
+# The options a run records in results.jsonl's header, so that `--resume` repeats them.
+RESUMABLE = (
+    "paths",
+    "fixtures",
+    "pattern",
+    "runtime",
+    "python",
+    "tox_ini",
+    "timeout",
+    "memory_mb",
+    "reruns",
+    "cross_family",
+    "keep_work",
+    "baseline",
+    "require_runtimes",
+)
+
+
+def _recorded_options(options: argparse.Namespace) -> dict[str, Any]:
+    def plain(value: Any) -> Any:
+        if isinstance(value, Path):
+            return str(value.resolve())
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        return value
+
+    return {key: plain(getattr(options, key)) for key in RESUMABLE}
+
+
+def _resumed(options: argparse.Namespace) -> tuple[argparse.Namespace, dict[str, Any]]:
+    """The options of the run being resumed, and what it recorded before it was cut short."""
+    out: Path = options.resume
+    jsonl = out / "results.jsonl"
+    if not jsonl.exists():
+        raise HarnessError(f"--resume {out}: no results.jsonl there to resume")
+    previous = read_jsonl(jsonl)
+    if not previous["options"]:
+        raise HarnessError(f"{jsonl}: written by a wasm-compat that cannot resume it; run again")
+    restored = argparse.Namespace(**vars(options))
+    for key in RESUMABLE:
+        value = previous["options"].get(key, getattr(options, key))
+        if key == "paths":
+            value = [Path(v) for v in value]
+        elif key in ("fixtures", "tox_ini", "baseline") and value is not None:
+            value = Path(value)  # recorded as absolute strings by _recorded_options
+        setattr(restored, key, value)
+    restored.out = out
+    return restored, previous
+
+
+def cmd_run(options: argparse.Namespace) -> ExitCode:
+    previous: dict[str, Any] = {"runs": [], "runtimes": []}
+    if options.resume:
+        options, previous = _resumed(options)
+    suite = load_suite(options.paths, options.fixtures, build=True)
+    if suite.errors:
+        for error in suite.errors:
+            print(error, file=sys.stderr)
+        return ExitCode.USAGE_ERROR
+    cases = select(suite.cases(), options.pattern)
+    if not cases:
+        raise HarnessError(f"no scenario matches -k {options.pattern!r}")
+    entries = baseline.load(options.baseline)
+    out: Path = options.out
+    started = previous.get("started") or now()
+    runtimes = _requested_runtimes(options, out)
+    writer = _open_results(options, runtimes, previous["runtimes"])
+    planned = session.plan(cases, runtimes, options.cross_family)
+    limits = session.Limits(options.timeout, options.memory_mb, options.keep_work)
+    runtime_records = [r.to_json() for r in runtimes]
+    runs: list[dict[str, Any]] = list(previous["runs"])
+    done = {(r["scenario"], r.get("params_id") or "", diff.run_label(r)) for r in runs}
+    everything = planned
+    planned = [p for p in planned if (p.case.scenario.name, p.case.params_id, p.label) not in done]
+    if options.resume:
+        print(f"resuming {out}: {len(done)} run(s) recorded, {len(planned)} to go")
+    progress = console.Progress(len(planned))
+
+    def record(run: dict[str, Any]) -> None:
+        writer.run(run)
+        runs.append(run)
+        progress.advance(run)
+
+    try:
+        session.run_all(planned, suite, out, limits, record, options.jobs)
+        progress.finish()
+        rerun = session.rerun_changed(
+            runs,
+            everything,
+            runtime_records,
+            suite,
+            out,
+            limits,
+            options.reruns,
+            options.jobs,
+            recorded=lambda key, run: writer.rerun(key, run["reruns"], run["flaky"]),
+        )
+        if rerun:
+            print(
+                f"reran {rerun} run(s) {options.reruns} more time(s) to tell changes from flakiness"
+            )
+    finally:
+        progress.finish()
+        writer.close()
+        required = verdict.required(options)
+        document = verdict.finish(runtime_records, runs, started, entries, out, required)
+    return verdict.report_runs(document, options.baseline)
+
+
+def _open_results(
+    options: argparse.Namespace, runtimes: list[Runtime], recorded: list[dict[str, Any]]
+) -> ResultsWriter:
+    """results.jsonl, with the runtimes a resumed run had not recorded yet; printing which ran,
+    and refusing to go on when none can."""
+    writer = ResultsWriter(options.out, _recorded_options(options), resume=bool(options.resume))
+    recorded_runtimes = {r.get("name") for r in recorded}
+    for runtime in runtimes:
+        if runtime.name not in recorded_runtimes:
+            writer.runtime(runtime.to_json())
+    print("\n".join(gate.coverage_lines({"runtimes": [r.to_json() for r in runtimes]})))
+    if not any(r.unavailable is None for r in runtimes):
+        writer.close()
+        raise RuntimeSelectionError(
+            "no usable runtime (install one, e.g. `pip install wasmtime`, provision tox envs "
+            "with `tox`, or pass --python)"
+        )
+    return writer
+
+
+def _requested_runtimes(options: argparse.Namespace, out: Path) -> list[Runtime]:
+    scratch = out / "work" / ".probe"
+    found = [probe(python, scratch) for python in options.python]
+    if options.runtime:
+        project = load_project(options.tox_ini)
+        patterns = [] if "all" in options.runtime else options.runtime
+        try:
+            specs = matrix.select(project.specs, patterns)
+        except ValueError as exc:
+            raise RuntimeSelectionError(f"{project.ini}: {exc}") from None
+        # probes start each runtime's warm worker: in parallel, each in its own scratch dir
+        with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
+            found += pool.map(lambda s: runtime_state(project, s, scratch / s.name), specs)
+    if not found:
+        found.append(probe(sys.executable, scratch))
+    return found
