@@ -2,7 +2,7 @@
 
 A step's outcome is one of OUTCOMES; a trap or a WASI exit is an `error` whose `error_kind`
 says which (an exit with code 0 is `ok`). Steps that never ran because an earlier one went
-wrong are `not_run`.
+wrong are `not_run`. The words are `harness.model.record.Outcome`'s.
 """
 
 from __future__ import annotations
@@ -12,18 +12,24 @@ import re
 import struct
 from typing import Any
 
-OK = "ok"
-ERROR = "error"
-CRASH = "crash"
-TIMEOUT = "timeout"
-UNSUPPORTED = "unsupported"
-NOT_RUN = "not_run"
+from harness.model.record import Outcome
+
+OK = Outcome.OK.value
+ERROR = Outcome.ERROR.value
+CRASH = Outcome.CRASH.value
+TIMEOUT = Outcome.TIMEOUT.value
+UNSUPPORTED = Outcome.UNSUPPORTED.value
+NOT_RUN = Outcome.NOT_RUN.value
 OUTCOMES = (OK, ERROR, CRASH, TIMEOUT, UNSUPPORTED)
 
-StepResult = dict[str, Any]
+# A step's result as the worker fills it in while the step runs and the protocol carries it: a
+# plain dict, so the worker needs nothing but the stdlib to build it. The coordinator adds to it
+# (normalized_message, stderr_tail, known, stated_results); `harness.model.record.StepResult`
+# reads the finished one.
+StepResultJson = dict[str, Any]
 
 
-def new_result(step: dict[str, Any]) -> StepResult:
+def new_result(step: dict[str, Any]) -> StepResultJson:
     return {
         "index": step["index"],
         "op": step["op"],
@@ -61,7 +67,7 @@ def check_cache(wanted: str, detail: dict[str, Any]) -> tuple[bool, str]:
     )
 
 
-def intended_stop(result: StepResult, known: bool) -> str | None:
+def intended_stop(result: StepResultJson, known: bool) -> str | None:
     """Why the steps after this one are not run although it met its expectation: it was an
     observation, or a known deviation, that ended other than ok. Their steps were written for
     an ok outcome. None when the run goes on."""
@@ -76,7 +82,7 @@ def intended_stop(result: StepResult, known: bool) -> str | None:
 
 
 def check(
-    expect: dict[str, Any], result: StepResult, wanted: list[dict[str, Any]] | None = None
+    expect: dict[str, Any], result: StepResultJson, wanted: list[dict[str, Any]] | None = None
 ) -> tuple[bool, str]:
     """Does the result meet the expectation? Returns (met, a short reason when it does not)."""
     kind = expect.get("kind", OK)
@@ -121,7 +127,7 @@ def check(
     return True, ""
 
 
-def describe(result: StepResult) -> str:
+def describe(result: StepResultJson) -> str:
     outcome = result["outcome"]
     if outcome == CRASH:
         return "crash (%s)" % (result.get("signal") or "exit {}".format(result.get("exit_code")))
