@@ -30,7 +30,7 @@ RELEASES = [
     "39.0.0",
     "50.0.1",
 ]
-ERAS = {"0.20.0": "wasmtime_v20", "0.30.0": "wasmtime_v30"}  # the adapter each must get
+ERAS = {"0.20.0": "wasmtime_v20", "0.30.0": "wasmtime_v28"}  # the adapter each must get
 
 
 def release_env(version: str) -> str:

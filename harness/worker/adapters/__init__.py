@@ -13,7 +13,7 @@ from harness.worker.adapters.base import Adapter, RuntimeUnavailable, parse_vers
 
 # (family, first version of the era, "module:Class"), newest era first within a family.
 REGISTRY: list[tuple[str, tuple[int, ...], str]] = [
-    ("wasmtime", (0, 28), "harness.worker.adapters.wasmtime_v30:WasmtimeV30"),
+    ("wasmtime", (0, 28), "harness.worker.adapters.wasmtime_v28:WasmtimeV28"),
     ("wasmtime", (0, 20), "harness.worker.adapters.wasmtime_v20:WasmtimeV20"),
     ("wasmer", (1, 0), "harness.worker.adapters.wasmer_v1:WasmerV1"),
 ]

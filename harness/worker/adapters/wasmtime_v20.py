@@ -12,17 +12,16 @@ from typing import Any
 import wasmtime
 
 from harness.worker.adapters import wasmtime_common as common
-from harness.worker.adapters.wasmtime_v30 import WasmtimeV30
 from harness.worker.hostlib import MODULE as HOST_MODULE
 from harness.worker.hostlib import HostLibrary
 
 WASI_MODULE = "wasi_snapshot_preview1"
 
 
-class WasmtimeV20(WasmtimeV30):
-    era = "wasmtime_v20"
+class StoreBound:
+    """0.20-0.27: what holds wasm state is bound to its Store when it is made."""
 
-    def new_store(self, engine: Any, fuel: int | None, wasi: dict[str, Any] | None) -> Any:
+    def new_store(self, engine: Any, fuel: int | None, version: str) -> Any:
         store = wasmtime.Store(engine)
         if fuel is not None:
             store.add_fuel(fuel)  # configure() already refused fuel where Config cannot meter it
@@ -40,14 +39,19 @@ class WasmtimeV20(WasmtimeV30):
                 linker.define(HOST_MODULE, name, func)
         return linker.instantiate(module)
 
-    def _exports(self, store: Any, instance: Any) -> Any:
+    def exports(self, store: Any, instance: Any) -> Any:
         return instance.exports
 
-    def _func_type(self, store: Any, func: Any) -> Any:
+    def func_type(self, store: Any, func: Any) -> Any:
         return func.type
 
-    def _invoke(self, store: Any, func: Any, args: list[Any]) -> Any:
+    def invoke(self, store: Any, func: Any, args: list[Any]) -> Any:
         return func(*args)
 
     def fuel_left(self, store: Any) -> int | None:
-        return None
+        return None  # the era has no way to read the fuel left
+
+
+class WasmtimeV20(common.Wasmtime):
+    era = "wasmtime_v20"
+    api = StoreBound()
