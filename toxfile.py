@@ -21,8 +21,9 @@ from tox.plugin import impl
 from tox.session.state import State
 
 sys.path.insert(0, str(Path(__file__).parent))
+from harness.paths import CACHE_ENV
 from harness.plan.matrix import is_runtime_name, parse_runtime_name, version_key
-from harness.provision.interpreters import default_prefix, stable_path
+from harness.provision.interpreters import INTERPRETER_ENV, PREFIX_ENV, default_prefix, stable_path
 
 PYTHON39_ENV = "python39"
 
@@ -45,6 +46,10 @@ def tox_add_env_config(env_conf: EnvConfigSet, state: State) -> None:
         newest = max(version_key(r.version) for r in runtimes if r.line == spec.line)
         latest = ["latest"] if version_key(spec.version) == newest else []
         defaults["labels"] = [spec.family, *latest]
+    elif name == PYTHON39_ENV:
+        # install where this plugin looks for it (base_python above): tox passes no variable
+        # that says where that is unless told to
+        defaults["pass_env"] = [PREFIX_ENV, INTERPRETER_ENV, CACHE_ENV, "XDG_CACHE_HOME"]
     elif name == "matrix":
         every = state.conf.core["env_list"]
         defaults["depends"] = EnvList([e for e in every if is_runtime_name(e)])

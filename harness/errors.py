@@ -1,12 +1,21 @@
-"""Errors a user can act on, and the exit codes the CLI returns.
+"""Errors a user can act on, and the exit codes the commands return.
 
     HarnessError                  a problem in the user's input or environment: one line, exit 2
     ├── ScenarioError             a scenario file is malformed (path:line: expected ..., found ...)
     ├── FixtureError              a fixture is missing or does not build
     ├── RuntimeSelectionError     an unknown runtime or an interpreter that cannot run the worker
-    └── ResultsError              a results file that cannot be read or written
+    ├── ResultsError              a results file that cannot be read or written
+    ├── ProvisionError            no CPython 3.9 for wasmer could be provided: exit 1 from
+    │                             `python -m harness.provision.interpreters`, its only failure
+    ├── BaselineError             (analysis.baseline) a baseline file that cannot be used
+    ├── BisectError               (search.bisect) a bisection that cannot start or go on
+    └── ExploreError              (search.explore) an exploration that cannot start
 
-Anything else escaping to the CLI is a bug in the harness: traceback and exit code 3.
+Anything else escaping to the CLI is a bug in the harness: traceback and exit code 3. The
+worker's own errors (ProtocolError, CorruptError, ScenarioStateError) are not HarnessErrors:
+they describe what a worker met and end as a step's outcome or a `worker_failed` event.
+Stdlib only and Python 3.9: `python -m harness.provision.interpreters` imports it on a machine
+where nothing else is installed yet.
 """
 
 from __future__ import annotations
@@ -15,10 +24,15 @@ import enum
 
 
 class ExitCode(enum.IntEnum):
-    OK = 0  # every run met its expectations (later: no new break against the baseline)
-    FAILURES = 1  # some run did not meet its expectations (later: a new break)
+    """What `wasm-compat` and `python -m harness.provision.interpreters` exit with."""
+
+    OK = 0  # the gate passed (interpreters: a CPython 3.9 is in place and passed its self-check)
+    # the gate failed: a new break, a stale baseline entry, a missed expectation, a required
+    # runtime that did not run (interpreters: none could be provided, or none is installed)
+    FAILURES = 1
     USAGE_ERROR = 2  # bad input: a malformed scenario, a missing fixture, an unknown runtime
     INTERNAL_ERROR = 3  # a bug in the harness itself
+    INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as a shell reports a command it interrupted
 
 
 class HarnessError(Exception):
@@ -49,3 +63,7 @@ class RuntimeSelectionError(HarnessError):
 
 class ResultsError(HarnessError):
     pass
+
+
+class ProvisionError(HarnessError):
+    """Provisioning failed; the message is one line saying what failed and what to do."""

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.errors import ExitCode, HarnessError
 from harness.provision import interpreters as itp
 from harness.provision.interpreters import AptSource, DebianMirror, Probe
 
@@ -334,14 +335,14 @@ def test_state_round_trips_and_find_prints_path_and_origin(
     itp.write_state(tmp_path, f"existing:{sys.executable}", ok(sys.executable, (3, 9, 18)))
     installed = itp.read_state(tmp_path)
     assert installed == itp.Installed(tmp_path / "bin/python3.9", f"existing:{sys.executable}")
-    assert itp.main(["find", "--prefix", str(tmp_path)]) == itp.ExitCode.OK
+    assert itp.main(["find", "--prefix", str(tmp_path)]) == ExitCode.OK
     assert capsys.readouterr().out == f"{tmp_path}/bin/python3.9 existing:{sys.executable}\n"
 
 
 def test_find_without_an_install_says_what_to_do(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert itp.main(["find", "--prefix", str(tmp_path)]) == itp.ExitCode.FAILED
+    assert itp.main(["find", "--prefix", str(tmp_path)]) == ExitCode.FAILURES == 1
     assert capsys.readouterr().err == (
         f"error: nothing installed in {tmp_path}: "
         "run python -m harness.provision.interpreters install\n"
@@ -361,6 +362,15 @@ def test_a_dangling_link_or_a_newer_state_is_reported(tmp_path: Path) -> None:
 def test_the_default_prefix_follows_the_environment() -> None:
     assert itp.default_prefix({itp.PREFIX_ENV: "/opt/py39"}) == Path("/opt/py39")
     assert itp.default_prefix({}) == Path.home() / ".cache/wasm-compat/python3.9"
+    xdg = {"XDG_CACHE_HOME": "/var/cache/me"}
+    assert itp.default_prefix(xdg) == Path("/var/cache/me/wasm-compat/python3.9")
+    ours = {"WASM_COMPAT_CACHE": "/ci/cache", **xdg}
+    assert itp.default_prefix(ours) == Path("/ci/cache/python3.9")
+    assert itp.default_prefix({itp.PREFIX_ENV: "/opt/py39", **ours}) == Path("/opt/py39")
+
+
+def test_a_provisioning_failure_is_a_harness_error() -> None:
+    assert issubclass(itp.ProvisionError, HarnessError)
 
 
 # --- for real -------------------------------------------------------------------------------

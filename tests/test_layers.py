@@ -19,7 +19,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("scenario", "plan"),
     ("worker",),
     ("model",),
-    ("host", "errors"),
+    ("host", "errors", "paths"),
     ("__init__",),  # the package itself: its version
 )
 RANK = {stage: rank for rank, stages in enumerate(LAYERS) for stage in stages}

@@ -2,7 +2,9 @@
 
 wasmer 1.x publishes wheels only for CPython 3.7-3.10 (1.0.0 stops at 3.9), so its envs need an
 older interpreter than the harness runs on. ``install`` puts one at ``PREFIX/bin/python3.9``
-(``$WASM_COMPAT_PYTHON39_PREFIX``, else ``~/.cache/wasm-compat/python3.9``) by one of two routes:
+(``$WASM_COMPAT_PYTHON39_PREFIX``, else ``python3.9`` in the cache directory of
+``harness.paths``: ``~/.cache/wasm-compat/python3.9`` unless ``$WASM_COMPAT_CACHE`` or
+``$XDG_CACHE_HOME`` say otherwise) by one of two routes:
 
 - **existing**: a CPython 3.7-3.10 already on the machine (``$WASM_COMPAT_PYTHON39``, then
   ``python3.9``/``python3.8``/``python3.10`` on PATH, then pyenv's versions), checked by running it,
@@ -19,7 +21,8 @@ Either way the result must pass a self-check (ssl, ctypes, _decimal, hashlib, sq
 zlib and distutils import), and ``PREFIX/interpreter.json`` records where it came from. A second
 ``install`` with a working interpreter in place only repeats the self-check.
 
-This module imports only the stdlib and runs on Python 3.9-3.13, so a bare CI machine can run
+This module imports only the stdlib and the harness's stdlib-only bottom (``harness.errors``,
+``harness.paths``) and runs on Python 3.9-3.13, so a bare CI machine can run
 ``python3 -m harness.provision.interpreters install`` before anything else is installed.
 """
 
@@ -28,7 +31,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import enum
 import fcntl
 import glob
 import json
@@ -41,6 +43,9 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+
+from harness.errors import ExitCode, ProvisionError
+from harness.paths import CACHE_ENV, cache_dir
 
 PREFIX_ENV = "WASM_COMPAT_PYTHON39_PREFIX"
 INTERPRETER_ENV = "WASM_COMPAT_PYTHON39"
@@ -83,16 +88,6 @@ DEBIAN_SUITES = frozenset(
 )
 DEBIAN_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
 APT_SOURCES = ("etc/apt/sources.list", "etc/apt/sources.list.d")
-
-
-class ExitCode(enum.IntEnum):
-    OK = 0  # an interpreter is in place and passed the self-check
-    FAILED = 1  # none could be provided (install) or none is installed (find)
-    USAGE_ERROR = 2  # bad arguments (argparse's own code)
-
-
-class ProvisionError(Exception):
-    """Provisioning failed; the message is one line saying what failed and what to do."""
 
 
 Log = Callable[[str], None]
@@ -660,7 +655,7 @@ def _swap_in(staging: Path, root: Path) -> None:
 
 
 def default_prefix(env: dict[str, str]) -> Path:
-    return Path(env.get(PREFIX_ENV) or Path.home() / ".cache/wasm-compat/python3.9")
+    return Path(env.get(PREFIX_ENV) or cache_dir(env) / "python3.9")
 
 
 def install(
@@ -732,7 +727,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except (ProvisionError, OSError) as error:  # an OSError: e.g. a prefix we cannot write
         print(f"error: {error}", file=sys.stderr)
-        return ExitCode.FAILED
+        return ExitCode.FAILURES
     log(f"done in {time.monotonic() - started:.1f}s")
     print(f"{installed.python}: CPython {found.version_text} ({installed.origin})")
     return ExitCode.OK
@@ -744,7 +739,10 @@ def _parser() -> argparse.ArgumentParser:
         description="Provide a CPython 3.9 for the wasmer envs at PREFIX/bin/python3.9.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    prefix_help = f"where it goes (default: ${PREFIX_ENV} or ~/.cache/wasm-compat/python3.9)"
+    prefix_help = (
+        f"where it goes (default: ${PREFIX_ENV}, else python3.9 in ${CACHE_ENV}, "
+        "$XDG_CACHE_HOME/wasm-compat or ~/.cache/wasm-compat)"
+    )
     setup = commands.add_parser("install", help="provide one (idempotent)")
     setup.add_argument("--prefix", help=prefix_help)
     setup.add_argument(

@@ -13,15 +13,9 @@ import subprocess
 from pathlib import Path
 
 from harness.errors import FixtureError
+from harness.paths import cache_dir
 
 FIXTURE_DIR_NAME = "wasm_fixtures"
-
-
-def cache_root() -> Path:
-    base = os.environ.get("WASM_COMPAT_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "wasm-compat"
-    )
-    return Path(base)
 
 
 def find_fixture_dir(start: Path) -> Path | None:
@@ -53,7 +47,7 @@ class FixtureBuilder:
 
     def __init__(self, fixture_dir: Path, cache: Path | None = None) -> None:
         self.fixture_dir = fixture_dir
-        self.cache = (cache or cache_root()) / "fixtures"
+        self.cache = (cache or cache_dir()) / "fixtures"
         self._built: dict[str, Path] = {}
 
     def source(self, name: str) -> Path:
