@@ -13,13 +13,14 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-FAMILIES = ("wasmtime", "wasmer")
+from harness.model.variants import (
+    WASMER_COMPILERS,
+    WASMER_ENGINE_SUCCESSOR,
+    WASMER_ENGINES,
+    wasmer_compiler_package,
+)
 
-# wasmer's engines per release line, and its compilers; a variant is ENGINE-COMPILER.
-WASMER_ENGINES = {"1.0": ("jit", "native"), "1.1": ("universal", "dylib")}
-WASMER_COMPILERS = ("cranelift", "singlepass", "llvm")
-# 1.1 renamed the engines; a renamed engine continues its predecessor's line.
-WASMER_ENGINE_SUCCESSOR = {"jit": "universal", "native": "dylib"}
+FAMILIES = ("wasmtime", "wasmer")
 
 _VERSION = re.compile(r"\d+(?:\.\d+)*(?:[a-z]+\d*)?")
 
@@ -37,7 +38,10 @@ class RuntimeSpec:
     def requirements(self) -> list[str]:
         if self.family == "wasmer":
             compiler = self.variant.rsplit("-", 1)[-1]
-            return [f"wasmer=={self.version}", f"wasmer-compiler-{compiler}=={self.version}"]
+            return [
+                f"wasmer=={self.version}",
+                f"{wasmer_compiler_package(compiler)}=={self.version}",
+            ]
         return [f"{self.family}=={self.version}"]
 
     @property

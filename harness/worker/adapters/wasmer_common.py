@@ -13,14 +13,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from harness.model.variants import WASMER_COMPILERS, WASMER_ENGINE_CLASSES
 from harness.worker.adapters.base import RuntimeUnavailable, trap_code_from_message
 from harness.worker.hostlib import HostTrap
-
-# Engine names in variants, and the class of `wasmer.engine` each one is. 1.0 has JIT and
-# Native; 1.1 renamed them Universal and Dylib and kept the old names as aliases.
-ENGINES = {"universal": "Universal", "dylib": "Dylib", "jit": "JIT", "native": "Native"}
-DEFAULT_ENGINES = ("universal", "jit")  # the newest name the release has
-COMPILERS = ("cranelift", "singlepass", "llvm")  # also the order an empty variant tries them
 
 TRAP_PREFIX = "RuntimeError: "
 _WASI_EXIT = re.compile(r"WASI exited with code: (-?\d+)")
@@ -33,20 +28,16 @@ MAX_MESSAGE = 4000
 def parse_variant(variant: str) -> tuple[str, str]:
     """`ENGINE-COMPILER` as (engine, compiler); RuntimeUnavailable if it names neither."""
     engine, sep, compiler = variant.strip().lower().partition("-")
-    if not sep or engine not in ENGINES or compiler not in COMPILERS:
+    if not sep or engine not in WASMER_ENGINE_CLASSES or compiler not in WASMER_COMPILERS:
         raise RuntimeUnavailable(
             f"wasmer variant {variant!r} is not ENGINE-COMPILER with ENGINE one of "
-            f"{', '.join(ENGINES)} and COMPILER one of {', '.join(COMPILERS)}"
+            f"{', '.join(WASMER_ENGINE_CLASSES)} and COMPILER one of {', '.join(WASMER_COMPILERS)}"
         )
     return engine, compiler
 
 
 def compiler_module(compiler: str) -> str:
     return "wasmer_compiler_" + compiler
-
-
-def compiler_package(compiler: str) -> str:
-    return "wasmer-compiler-" + compiler
 
 
 def bounded_message(text: str) -> str:

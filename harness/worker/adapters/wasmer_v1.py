@@ -31,6 +31,7 @@ from typing import Any, NamedTuple
 
 import wasmer
 
+from harness.model import variants
 from harness.worker.adapters import wasmer_common as common
 from harness.worker.adapters.base import (
     Adapter,
@@ -69,24 +70,24 @@ class WasmerV1(Adapter):
             self._check_engine(engine)
             self._compiler(compiler)
         else:
-            engine = next(e for e in common.DEFAULT_ENGINES if self._has_engine(e))
+            engine = next(e for e in variants.WASMER_DEFAULT_ENGINES if self._has_engine(e))
             compiler = self._default_compiler()
         self.engine_name, self.compiler_name = engine, compiler
         self.variant = f"{engine}-{compiler}"
 
     def _has_engine(self, engine: str) -> bool:
-        return hasattr(wasmer.engine, common.ENGINES[engine])
+        return hasattr(wasmer.engine, variants.WASMER_ENGINE_CLASSES[engine])
 
     def _check_engine(self, engine: str) -> None:
         if not self._has_engine(engine):
-            known = [e for e in common.ENGINES if self._has_engine(e)]
+            known = [e for e in variants.WASMER_ENGINE_CLASSES if self._has_engine(e)]
             raise RuntimeUnavailable(
                 f"wasmer {self.version} has no {engine} engine (it has: {', '.join(known)})"
             )
 
     def _default_compiler(self) -> str:
         reasons = []
-        for name in common.COMPILERS:
+        for name in variants.WASMER_COMPILERS:
             try:
                 self._compiler(name)
             except RuntimeUnavailable as exc:
@@ -102,7 +103,7 @@ class WasmerV1(Adapter):
             if importlib.util.find_spec(module) is None:
                 raise RuntimeUnavailable(
                     f"the {name} compiler is not installed "
-                    f"(pip install {common.compiler_package(name)}=={self.version})"
+                    f"(pip install {variants.wasmer_compiler_package(name)}=={self.version})"
                 )
             _probe_import(module)
             try:
@@ -125,14 +126,14 @@ class WasmerV1(Adapter):
         compiler = settings.get("compiler") or "auto"
         if compiler == "auto":
             compiler = self.compiler_name
-        elif compiler not in common.COMPILERS:
+        elif compiler not in variants.WASMER_COMPILERS:
             raise Unsupported(f"wasmer has no {compiler} compiler")
         try:
             compiler_class = self._compiler(compiler)
         except RuntimeUnavailable as exc:
             raise Unsupported(str(exc)) from None
         _keep_temp_files_in(workdir)
-        engine_class = getattr(wasmer.engine, common.ENGINES[self.engine_name])
+        engine_class = getattr(wasmer.engine, variants.WASMER_ENGINE_CLASSES[self.engine_name])
         return wasmer.Store(engine_class(compiler_class))
 
     def compile(self, engine: Any, wasm: bytes) -> Any:
