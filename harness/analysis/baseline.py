@@ -12,7 +12,7 @@ like an xfail that passes) so the file stays true.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -20,8 +20,9 @@ from typing import Any
 
 import yaml
 
-from harness.analysis.diff import BREAK, break_class
+from harness.analysis.diff import AnyTransition, as_transition, break_class
 from harness.errors import HarnessError
+from harness.model.record import JsonObject, JsonValue, Transition, TransitionKind
 from harness.plan.matrix import parse_runtime_name, version_key
 
 FORMAT = 1
@@ -35,23 +36,32 @@ HEADER = """\
 """
 
 
+# An entry as the baseline file holds it (ENTRY_KEYS; `load` checks them), kept as the mapping
+# it is: it is written back as read, reasons and all.
+Entry = dict[str, JsonValue]
+
+
 class BaselineError(HarnessError):
     pass
 
 
 @dataclass
 class Verdict:
-    new: list[dict[str, Any]] = field(default_factory=list)  # breaks not in the baseline
-    accepted: list[dict[str, Any]] = field(default_factory=list)  # breaks the baseline covers
-    stale: list[dict[str, Any]] = field(default_factory=list)  # entries that no longer happen
-    unchecked: list[dict[str, Any]] = field(default_factory=list)  # entries this run did not cover
+    new: list[Transition] = field(default_factory=list)  # breaks not in the baseline
+    accepted: list[Transition] = field(default_factory=list)  # breaks the baseline covers
+    stale: list[Entry] = field(default_factory=list)  # entries that no longer happen
+    unchecked: list[Entry] = field(default_factory=list)  # entries this run did not cover
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
+        new: list[JsonValue] = [t.to_json() for t in self.new]
+        accepted: list[JsonValue] = [t.to_json() for t in self.accepted]
+        stale: list[JsonValue] = list(self.stale)
+        unchecked: list[JsonValue] = list(self.unchecked)
         return {
-            "new_breaks": self.new,
-            "accepted_breaks": self.accepted,
-            "stale_entries": self.stale,
-            "unchecked_entries": self.unchecked,
+            "new_breaks": new,
+            "accepted_breaks": accepted,
+            "stale_entries": stale,
+            "unchecked_entries": unchecked,
         }
 
 
@@ -62,46 +72,48 @@ def _version(name: str) -> tuple[tuple[int, str], ...]:
         return version_key("0")
 
 
-def _same_case(entry: dict[str, Any], t: dict[str, Any]) -> bool:
+def _same_case(entry: Mapping[str, JsonValue], t: Transition) -> bool:
     # An upgrade entry may name its line (and pairs, below) with globs: one entry can accept
     # "every wasmtime release refuses every other release's artifact".
     line = str(entry["line"])
     return bool(
-        entry["scenario"] == t["scenario"]
-        and (entry.get("params") or "") == t["params"]
-        and bool(entry.get("upgrade")) == t["upgrade"]
-        and (fnmatchcase(t["line"], line) if t["upgrade"] else line == t["line"])
-        and entry.get("axis") in (None, t.get("axis"))  # no axis: the entry holds on every axis
+        entry["scenario"] == t.scenario
+        and (entry.get("params") or "") == t.params
+        and bool(entry.get("upgrade")) == t.upgrade
+        and (fnmatchcase(t.line, line) if t.upgrade else line == t.line)
+        and entry.get("axis") in (None, t.axis.value)  # no axis: the entry holds on every axis
     )
 
 
-def _within(entry: dict[str, Any], t: dict[str, Any]) -> bool:
-    if t["upgrade"]:
-        return fnmatchcase(t["from"], str(entry["from"])) and fnmatchcase(t["to"], str(entry["to"]))
-    low, high = _version(entry["from"]), _version(entry["to"])
-    return low <= _version(t["from"]) and _version(t["to"]) <= high
+def _within(entry: Mapping[str, JsonValue], t: Transition) -> bool:
+    if t.upgrade:
+        return fnmatchcase(t.from_, str(entry["from"])) and fnmatchcase(t.to, str(entry["to"]))
+    low, high = _version(str(entry["from"])), _version(str(entry["to"]))
+    return low <= _version(t.from_) and _version(t.to) <= high
 
 
-def covers(entry: dict[str, Any], t: dict[str, Any]) -> bool:
+def covers(entry: Mapping[str, JsonValue], t: AnyTransition) -> bool:
+    t = as_transition(t)
     return (
-        t["kind"] == BREAK
+        t.kind is TransitionKind.BREAK
         and _same_case(entry, t)
         and _within(entry, t)
         and entry.get("after") == break_class(t)
     )
 
 
-def judge(transitions: Sequence[dict[str, Any]], entries: Sequence[dict[str, Any]]) -> Verdict:
+def judge(transitions: Sequence[AnyTransition], entries: Sequence[Entry]) -> Verdict:
+    typed = [as_transition(t) for t in transitions]
     verdict = Verdict()
-    for t in transitions:
-        if t["kind"] != BREAK:
+    for t in typed:
+        if t.kind is not TransitionKind.BREAK:
             continue
         if any(covers(e, t) for e in entries):
             verdict.accepted.append(t)
         else:
             verdict.new.append(t)
     for entry in entries:
-        compared = [t for t in transitions if _same_case(entry, t) and _within(entry, t)]
+        compared = [t for t in typed if _same_case(entry, t) and _within(entry, t)]
         if not compared:
             verdict.unchecked.append(entry)
         elif not any(covers(entry, t) for t in compared):
@@ -109,35 +121,34 @@ def judge(transitions: Sequence[dict[str, Any]], entries: Sequence[dict[str, Any
     return verdict
 
 
-def entry_for(t: dict[str, Any], reason: str = "") -> dict[str, Any]:
+def entry_for(t: AnyTransition, reason: str = "") -> Entry:
+    t = as_transition(t)
     return {
-        "scenario": t["scenario"],
-        "params": t["params"],
-        "line": t["line"],
-        "upgrade": t["upgrade"],
-        "from": t["from"],
-        "to": t["to"],
+        "scenario": t.scenario,
+        "params": t.params,
+        "line": t.line,
+        "upgrade": t.upgrade,
+        "from": t.from_,
+        "to": t.to,
         "after": break_class(t),
         "reason": reason,
     }
 
 
-def accept(
-    transitions: Sequence[dict[str, Any]], existing: Sequence[dict[str, Any]]
-) -> list[dict[str, Any]]:
+def accept(transitions: Sequence[AnyTransition], existing: Sequence[Entry]) -> list[Entry]:
     """Entries for every current break, keeping the reason of an entry that already covered it."""
     entries = []
-    for t in transitions:
-        if t["kind"] != BREAK:
+    for t in map(as_transition, transitions):
+        if t.kind is not TransitionKind.BREAK:
             continue
         reason = next((e.get("reason") or "" for e in existing if covers(e, t)), "")
-        entry = entry_for(t, reason)
+        entry = entry_for(t, str(reason))
         if entry not in entries:
             entries.append(entry)
     return entries
 
 
-def load(path: Path) -> list[dict[str, Any]]:
+def load(path: Path) -> list[Entry]:
     """Entries of a baseline file; a missing file is an empty baseline."""
     if not path.exists():
         return []
@@ -195,7 +206,7 @@ def _check_entry(path: Path, line: int, entry: Any) -> None:
         )
 
 
-def dump(entries: Sequence[dict[str, Any]]) -> str:
+def dump(entries: Sequence[Entry]) -> str:
     body = yaml.safe_dump(
         {"format": FORMAT, "accepted": list(entries)},
         sort_keys=False,
@@ -205,7 +216,7 @@ def dump(entries: Sequence[dict[str, Any]]) -> str:
     return HEADER + body
 
 
-def save(path: Path, entries: Sequence[dict[str, Any]]) -> None:
+def save(path: Path, entries: Sequence[Entry]) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(dump(entries), encoding="utf-8")
     tmp.replace(path)

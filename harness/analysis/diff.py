@@ -22,84 +22,130 @@ The diagonal (A→A) stays out of the consumer and producer chains: it is the co
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TypedDict, Union, cast
 
 from harness.model.outcome import values_equal
+from harness.model.record import (
+    Axis,
+    JsonObject,
+    JsonValue,
+    Outcome,
+    RunKey,
+    RunRecord,
+    StepResult,
+    Summary,
+    Transition,
+    TransitionKind,
+    WasmValue,
+    run_label,
+)
 from harness.plan.matrix import RuntimeSpec, parse_runtime_name, version_key
 
-BREAK, FIX, DRIFT, FLAKY, SAME = "break", "fix", "drift", "flaky", "same"
+__all__ = ["run_label"]  # re-exported: callers that hold a run's JSON label it here too
+
+# The words as compat.json holds them (TransitionKind and Axis are the typed forms).
+BREAK, FIX, DRIFT, FLAKY, SAME = (k.value for k in TransitionKind)
 KINDS = (BREAK, FIX, DRIFT, FLAKY, SAME)
 WRONG_RESULT = "wrong result"  # a break whose two sides end alike but return other values
 # the axes a transition runs along: adjacent releases, or one of an upgrade diff's three
-RELEASE, CONTROL, CONSUMER, PRODUCER = "release", "control", "consumer", "producer"
+RELEASE, CONTROL, CONSUMER, PRODUCER = (a.value for a in Axis)
 
 # How bad an outcome class is, for the break/fix rule; unsupported and not_run are off the scale.
 _SEVERITY = {"ok": 0, "error": 1, "crash": 2, "timeout": 3}
 
-Run = dict[str, Any]
-Transition = dict[str, Any]
+Run = Union[RunRecord, Mapping[str, JsonValue]]  # typed, or as compat.json holds it
+AnyTransition = Union[Transition, Mapping[str, JsonValue]]
+Values = Sequence[WasmValue]
 
 
-def signature(run: Run, only: set[int] | None = None) -> dict[str, Any]:
+class Signature(TypedDict, total=False):
+    """What must stay the same for two runs to count as the same behaviour."""
+
+    outcome: str
+    values: list[tuple[int, Values | None]]  # (step, what it returned) of each call that did
+    stated: list[tuple[int, Values]]  # (step, the scenario's results) where it states them
+    cache: list[tuple[int, JsonValue]]  # (step, hit or miss) where a step states which
+    adapted: list[tuple[int, Sequence[str]]]  # (step, what an adapter bridged)
+    # the decisive step: the first that did not end ok
+    step: int
+    op: str
+    error_kind: str | None
+    error_type: str | None
+    trap_code: str | None
+    exit_code: int | None
+    signal: str | None
+    message: str | None  # normalized
+    trap_code_api: str
+
+
+def as_run(run: Run) -> RunRecord:
+    return run if isinstance(run, RunRecord) else RunRecord.from_json(run)
+
+
+def as_transition(t: AnyTransition) -> Transition:
+    return t if isinstance(t, Transition) else Transition.from_json(t)
+
+
+def _steps(run: Run) -> Sequence[StepResult]:
+    """A run's steps; a JSON run may be only its steps (a search compares just those)."""
+    if isinstance(run, RunRecord):
+        return run.steps
+    steps = run.get("steps") or []
+    if not isinstance(steps, list):
+        raise TypeError(f"a run's steps must be a list, got {type(steps).__name__}")
+    return [StepResult.from_json(cast(JsonObject, s)) for s in steps]
+
+
+def signature(run: Run, only: set[int] | None = None) -> Signature:
     """What must stay the same for two runs to count as the same behaviour; `only` limits it to
     some steps."""
-    steps = [s for s in run.get("steps") or [] if only is None or s.get("index") in only]
-    decisive = next((s for s in steps if s.get("outcome") not in ("ok", "not_run")), None)
-    values = [
-        [s["index"], s.get("values")]
-        for s in steps
-        if s.get("op") == "call" and s.get("outcome") == "ok"
-    ]
-    outcome = decisive.get("outcome") if decisive is not None else "ok"
-    sig: dict[str, Any] = {"outcome": outcome, "values": values}
-    stated = [[s["index"], s["stated_results"]] for s in steps if s.get("stated_results")]
+    steps = [s for s in _steps(run) if only is None or s.index in only]
+    decisive = next((s for s in steps if s.outcome not in (Outcome.OK, Outcome.NOT_RUN)), None)
+    values = [(s.index, s.values) for s in steps if s.op == "call" and s.outcome is Outcome.OK]
+    outcome = decisive.outcome.value if decisive is not None else Outcome.OK.value
+    sig: Signature = {"outcome": outcome, "values": values}
+    stated = [(s.index, s.stated_results) for s in steps if s.stated_results]
     if stated:  # the same on both sides of a transition: it tells a fixed value from a wrong one
         sig["stated"] = stated
     # A cache that stops hitting is silent in every outcome, so a step that states whether
     # it should hit is compared on that too.
     cache = [
-        [s["index"], s["detail"].get("cache")]
+        (s.index, s.detail.get("cache"))
         for s in steps
-        if s.get("outcome") == "ok" and "cache_expected" in (s.get("detail") or {})
+        if s.outcome is Outcome.OK and "cache_expected" in s.detail
     ]
     if cache:
         sig["cache"] = cache
     # What an adapter bridged to perform a step (a renamed method, an added argument) is an API
     # change an application's own code would hit.
-    adapted = [[s["index"], s["adapted"]] for s in steps if s.get("adapted")]
+    adapted = [(s.index, s.adapted) for s in steps if s.adapted]
     if adapted:
         sig["adapted"] = adapted
     if decisive is not None:
-        sig.update(
-            step=decisive.get("index"),
-            op=decisive.get("op"),
-            error_kind=decisive.get("error_kind"),
-            error_type=decisive.get("error_type"),
-            trap_code=decisive.get("trap_code"),
-            exit_code=decisive.get("exit_code"),
-            signal=decisive.get("signal"),
-            message=decisive.get("normalized_message"),
-        )
-        if decisive.get("trap_code_api") is not None:  # as the API gave it, or how reading failed
-            sig["trap_code_api"] = decisive["trap_code_api"]
+        sig["step"], sig["op"] = decisive.index, decisive.op
+        sig["error_kind"], sig["error_type"] = decisive.error_kind, decisive.error_type
+        sig["trap_code"], sig["exit_code"] = decisive.trap_code, decisive.exit_code
+        sig["signal"], sig["message"] = decisive.signal, decisive.normalized_message
+        if decisive.trap_code_api is not None:  # as the API gave it, or how reading failed
+            sig["trap_code_api"] = decisive.trap_code_api
     return sig
 
 
-def classify(before: dict[str, Any], after: dict[str, Any]) -> str:
+def classify(before: Signature, after: Signature) -> TransitionKind:
     """The transition kind between two signatures (no reruns considered)."""
     a, b = before.get("outcome"), after.get("outcome")
     if a in _SEVERITY and b in _SEVERITY and a != b:
         if b == "timeout" or (a != "timeout" and _SEVERITY[b] > _SEVERITY[a]):
-            return BREAK
-        return FIX
+            return TransitionKind.BREAK
+        return TransitionKind.FIX
     if is_wrong_result(before, after):
         # a break, unless the after side now returns what the scenario states (a fixed value)
-        return FIX if _states(after, before) else BREAK
-    return SAME if before == after else DRIFT
+        return TransitionKind.FIX if _states(after, before) else TransitionKind.BREAK
+    return TransitionKind.SAME if before == after else TransitionKind.DRIFT
 
 
-def _states(right: dict[str, Any], wrong: dict[str, Any]) -> bool:
+def _states(right: Signature, wrong: Signature) -> bool:
     """Every call whose values differ returns the scenario's stated results on `right`'s side
     and not on `wrong`'s."""
     stated = dict(right.get("stated") or [])
@@ -107,13 +153,18 @@ def _states(right: dict[str, Any], wrong: dict[str, Any]) -> bool:
     differing = [i for i in mine.keys() & theirs.keys() if mine[i] != theirs[i]]
     return bool(differing) and all(
         i in stated
-        and values_equal(stated[i], mine[i] or [])
-        and not values_equal(stated[i], theirs[i] or [])
+        and values_equal(_plain(stated[i]), _plain(mine[i] or []))
+        and not values_equal(_plain(stated[i]), _plain(theirs[i] or []))
         for i in differing
     )
 
 
-def is_wrong_result(before: dict[str, Any], after: dict[str, Any]) -> bool:
+def _plain(values: Values) -> list[dict[str, object]]:
+    """Values for the expectation check the worker shares, which takes plain dicts."""
+    return cast("list[dict[str, object]]", list(values))
+
+
+def is_wrong_result(before: Signature, after: Signature) -> bool:
     """Both sides ended in the same class, but a call both got to returned other values."""
     if before.get("outcome") != after.get("outcome"):
         return False
@@ -121,61 +172,71 @@ def is_wrong_result(before: dict[str, Any], after: dict[str, Any]) -> bool:
     return any(mine[i] != theirs[i] for i in mine.keys() & theirs.keys())
 
 
-def summary_of(sig: dict[str, Any]) -> dict[str, Any]:
+_SHOWN = (
+    "outcome",
+    "step",
+    "op",
+    "error_kind",
+    "trap_code",
+    "trap_code_api",
+    "exit_code",
+    "signal",
+    "message",
+)
+
+
+def summary_of(sig: Signature) -> Summary:
     """before/after as a transition shows them: the class and what explains it."""
-    keep = (
-        "outcome",
-        "step",
-        "op",
-        "error_kind",
-        "trap_code",
-        "trap_code_api",
-        "exit_code",
-        "signal",
-        "message",
-    )
-    shown = {k: sig[k] for k in keep if sig.get(k) is not None}
+    shown = {k: sig.get(k) for k in _SHOWN if sig.get(k) is not None}
     if sig.get("adapted"):
-        shown["adapted"] = "; ".join(f"step {i + 1}: {', '.join(a)}" for i, a in sig["adapted"])
+        shown["adapted"] = "; ".join(
+            f"step {i + 1}: {', '.join(a)}" for i, a in sig.get("adapted") or []
+        )
     if sig.get("cache"):
-        shown["cache"] = ", ".join(f"cache {state} at step {i + 1}" for i, state in sig["cache"])
-    return shown
+        shown["cache"] = ", ".join(
+            f"cache {state} at step {i + 1}" for i, state in sig.get("cache") or []
+        )
+    return cast(Summary, shown)
 
 
-def runtime_specs(runtimes: Iterable[dict[str, Any]]) -> dict[str, RuntimeSpec]:
+def runtime_specs(runtimes: Iterable[Mapping[str, JsonValue]]) -> dict[str, RuntimeSpec]:
     """Specs by runtime name; a runtime named outside the convention (a bare interpreter run)
     is described by its reported family and version."""
     specs: dict[str, RuntimeSpec] = {}
     for r in runtimes:
+        name = str(r["name"])
         try:
-            specs[r["name"]] = parse_runtime_name(r["name"])
+            specs[name] = parse_runtime_name(name)
         except ValueError:
             if r.get("family") and r.get("version"):
-                specs[r["name"]] = RuntimeSpec(
-                    r["name"], r["family"], r["version"], r.get("variant") or ""
-                )
+                family, version = str(r["family"]), str(r["version"])
+                specs[name] = RuntimeSpec(name, family, version, str(r.get("variant") or ""))
     return specs
 
 
-def _key(run: Run) -> tuple[str, str]:
-    return (run["scenario"], run.get("params_id") or "")
-
-
-def transitions(runs: Sequence[Run], runtimes: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def transitions(
+    runs: Sequence[Run], runtimes: Iterable[Mapping[str, JsonValue]]
+) -> list[JsonObject]:
     """Every adjacent-release transition and every upgrade transition, in a canonical order
-    (independent of the order the runs finished in)."""
-    specs = runtime_specs(runtimes)
+    (independent of the order the runs finished in), as compat.json holds them."""
+    return [t.to_json() for t in compare([as_run(r) for r in runs], runtime_specs(runtimes))]
+
+
+def compare(runs: Sequence[RunRecord], specs: Mapping[str, RuntimeSpec]) -> list[Transition]:
+    """`transitions` on typed runs, with the runtimes' specs by name."""
     found = _release_transitions(runs, specs) + _upgrade_transitions(runs, specs)
     return sorted(found, key=lambda t: _transition_order(t, specs))
 
 
-def _release_transitions(runs: Sequence[Run], specs: dict[str, RuntimeSpec]) -> list[Transition]:
-    chains: dict[tuple[str, str, str], list[tuple[RuntimeSpec, Run]]] = {}
+def _release_transitions(
+    runs: Sequence[RunRecord], specs: Mapping[str, RuntimeSpec]
+) -> list[Transition]:
+    chains: dict[tuple[str, str, str], list[tuple[RuntimeSpec, RunRecord]]] = {}
     for run in runs:
         spec = specs.get(_single_runtime(run) or "")
         if spec is None or not _comparable(run):
             continue
-        chains.setdefault((*_key(run), spec.line), []).append((spec, run))
+        chains.setdefault((run.scenario, run.params_id, spec.line), []).append((spec, run))
     found = []
     for (_, _, line), chain in chains.items():
         chain.sort(key=lambda item: item[0].sort_key)
@@ -184,93 +245,117 @@ def _release_transitions(runs: Sequence[Run], specs: dict[str, RuntimeSpec]) -> 
     return found
 
 
-def _comparable(run: Run) -> bool:
+def _comparable(run: RunRecord) -> bool:
     """A run that happened, and whose every step the runtime decided: a harness error is a bug
     in wasm-compat (the gate exits 3), never a runtime's behaviour."""
-    if run.get("outcome") == "not_run":
+    if run.outcome is Outcome.NOT_RUN:
         return False
-    return not any(s.get("error_kind") == "harness" for s in run.get("steps") or [])
+    return not any(s.error_kind == "harness" for s in run.steps)
 
 
-def _single_runtime(run: Run) -> str | None:
+def _single_runtime(run: RunRecord) -> str | None:
     """The runtime of a run on one runtime; an upgrade control A→A counts as a run on A."""
-    if "runtime" in run:
-        return str(run["runtime"])
-    return str(run["from"]) if run.get("from") == run.get("to") else None
+    if not run.is_upgrade:
+        return run.runtime
+    return run.producer if run.is_control else None
 
 
-def _upgrade_transitions(runs: Sequence[Run], specs: dict[str, RuntimeSpec]) -> list[Transition]:
+class _Upgrade:
+    """An upgrade run with its producer and consumer, both runtimes the diff knows."""
+
+    def __init__(self, run: RunRecord, producer: str, consumer: str) -> None:
+        self.run, self.producer, self.consumer = run, producer, consumer
+
+
+def _upgrade_transitions(
+    runs: Sequence[RunRecord], specs: Mapping[str, RuntimeSpec]
+) -> list[Transition]:
     upgrades = [
-        r
+        _Upgrade(r, r.producer, r.consumer)
         for r in runs
-        if "from" in r and _comparable(r) and r["from"] in specs and r["to"] in specs
+        if r.producer is not None and r.consumer is not None and _comparable(r)
+        if r.producer in specs and r.consumer in specs
     ]
-    controls = {(*_key(r), r["from"]): r for r in upgrades if r["from"] == r["to"]}
+    controls = {
+        (u.run.scenario, u.run.params_id, u.producer): u for u in upgrades if u.run.is_control
+    }
     found = []
-    for run in upgrades:
-        control = controls.get((*_key(run), run["from"]))
-        if run["from"] != run["to"] and control is not None:
-            found.append(_upgrade_transition(control, run, specs, CONTROL))
-    crossing = [r for r in upgrades if r["from"] != r["to"]]
-    for axis, fixed, varying in ((CONSUMER, "from", "to"), (PRODUCER, "to", "from")):
-        chains: dict[tuple[str, str, str, str], list[Run]] = {}
-        for run in crossing:
-            group = (*_key(run), run[fixed], specs[run[varying]].line)
-            chains.setdefault(group, []).append(run)
+    for u in upgrades:
+        control = controls.get((u.run.scenario, u.run.params_id, u.producer))
+        if not u.run.is_control and control is not None:
+            found.append(_upgrade_transition(control, u, specs, Axis.CONTROL))
+    crossing = [u for u in upgrades if not u.run.is_control]
+    for axis, fixed_producer in ((Axis.CONSUMER, True), (Axis.PRODUCER, False)):
+        chains: dict[tuple[str, str, str, str], list[_Upgrade]] = {}
+        for u in crossing:
+            fixed, varying = (
+                (u.producer, u.consumer) if fixed_producer else (u.consumer, u.producer)
+            )
+            group = (u.run.scenario, u.run.params_id, fixed, specs[varying].line)
+            chains.setdefault(group, []).append(u)
         for chain in chains.values():
-            chain.sort(key=lambda r: specs[r[varying]].sort_key)
+            chain.sort(key=lambda u: specs[u.consumer if fixed_producer else u.producer].sort_key)
             found += [_upgrade_transition(a, b, specs, axis) for a, b in zip(chain, chain[1:])]
     return found
 
 
 def _upgrade_transition(
-    run_a: Run, run_b: Run, specs: dict[str, RuntimeSpec], axis: str
+    a: _Upgrade, b: _Upgrade, specs: Mapping[str, RuntimeSpec], axis: Axis
 ) -> Transition:
     """`from` and `to` name the producer and consumer of the run after the change, so that a
     baseline entry's globs accept it on every axis alike."""
-    producer, consumer = specs[run_b["from"]], specs[run_b["to"]]
+    producer, consumer = specs[b.producer], specs[b.consumer]
     line = producer.line if producer.line == consumer.line else f"{producer.line}→{consumer.line}"
-    found = _transition(run_a, run_b, producer, consumer, line, upgrade=True)
-    found["axis"] = axis
-    return found
+    return _transition(a.run, b.run, producer, consumer, line, upgrade=True, axis=axis)
 
 
 def _transition(
-    run_a: Run, run_b: Run, spec_a: RuntimeSpec, spec_b: RuntimeSpec, line: str, upgrade: bool
-) -> dict[str, Any]:
+    run_a: RunRecord,
+    run_b: RunRecord,
+    spec_a: RuntimeSpec,
+    spec_b: RuntimeSpec,
+    line: str,
+    upgrade: bool,
+    axis: Axis = Axis.RELEASE,
+) -> Transition:
     # Compare the steps both runs got to: a run stopped early by a missed expectation (say, a
     # wrong value) is not "ok" just because its later steps never ran.
     both = _ran(run_a) & _ran(run_b) | {-1}  # -1: the process died after its last step
     before, after = signature(run_a, both), signature(run_b, both)
-    kind = FLAKY if run_a.get("flaky") or run_b.get("flaky") else classify(before, after)
-    found = {
-        "scenario": run_a["scenario"],
-        "params": run_a.get("params_id") or "",
-        "family": spec_a.family if spec_a.family == spec_b.family else "cross-family",
-        "line": line,
-        "upgrade": upgrade,
-        "from": spec_a.name,
-        "to": spec_b.name,
-        "axis": RELEASE,
-        "before_run": run_label(run_a),
-        "after_run": run_label(run_b),
-        "kind": kind,
-        "before": summary_of(before),
-        "after": summary_of(after),
-        "changed": sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k)),
-    }
-    if kind in (BREAK, FIX) and is_wrong_result(before, after):
-        found["wrong_result"] = kind == BREAK  # a fix returns the stated values again
-        found["before"]["values"], found["after"]["values"] = _differing_values(before, after)
-    return found
+    flaky = run_a.flaky or run_b.flaky
+    kind = TransitionKind.FLAKY if flaky else classify(before, after)
+    shown_before, shown_after = summary_of(before), summary_of(after)
+    wrong_result = None
+    if kind in (TransitionKind.BREAK, TransitionKind.FIX) and is_wrong_result(before, after):
+        wrong_result = kind is TransitionKind.BREAK  # a fix returns the stated values again
+        shown_before["values"], shown_after["values"] = _differing_values(before, after)
+    return Transition(
+        scenario=run_a.scenario,
+        params=run_a.params_id,
+        family=spec_a.family if spec_a.family == spec_b.family else "cross-family",
+        line=line,
+        upgrade=upgrade,
+        from_=spec_a.name,
+        to=spec_b.name,
+        axis=axis,
+        before_run=run_a.label,
+        after_run=run_b.label,
+        kind=kind,
+        before=shown_before,
+        after=shown_after,
+        changed=tuple(
+            sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+        ),
+        wrong_result=wrong_result,
+    )
 
 
-def _differing_values(before: dict[str, Any], after: dict[str, Any]) -> tuple[str, str]:
+def _differing_values(before: Signature, after: Signature) -> tuple[str, str]:
     """`step 3 returned [42]` for each call whose values differ, on each side."""
     mine, theirs = dict(before.get("values") or []), dict(after.get("values") or [])
     steps = sorted(i for i in mine.keys() & theirs.keys() if mine[i] != theirs[i])
 
-    def shown(values: dict[int, Any]) -> str:
+    def shown(values: dict[int, Values | None]) -> str:
         return "; ".join(
             f"step {i + 1} returned [{', '.join(str(v.get('value')) for v in values[i] or [])}]"
             for i in steps
@@ -279,49 +364,48 @@ def _differing_values(before: dict[str, Any], after: dict[str, Any]) -> tuple[st
     return shown(mine), shown(theirs)
 
 
-def break_class(t: Transition) -> str | None:
+def break_class(t: AnyTransition) -> str | None:
     """What a break broke into: the after side's outcome class, or `wrong result`."""
-    if t["kind"] != BREAK:
+    t = as_transition(t)
+    if t.kind is not TransitionKind.BREAK:
         return None
-    return WRONG_RESULT if t.get("wrong_result") else str(t["after"].get("outcome"))
+    return WRONG_RESULT if t.wrong_result else str(t.after.get("outcome"))
 
 
-def _ran(run: Run) -> set[int]:
-    return {s["index"] for s in run.get("steps") or [] if s.get("outcome") != "not_run"}
+def _ran(run: RunRecord) -> set[int]:
+    return {s.index for s in run.steps if s.outcome is not Outcome.NOT_RUN}
 
 
-def _transition_order(t: dict[str, Any], specs: dict[str, RuntimeSpec]) -> tuple[Any, ...]:
-    def where(name: str) -> tuple[Any, ...]:
+_AXES = tuple(Axis)
+_Where = tuple[int, tuple[tuple[int, str], ...], str]
+
+
+def _transition_order(
+    t: Transition, specs: Mapping[str, RuntimeSpec]
+) -> tuple[str, str, bool, int, str, _Where, _Where, str]:
+    def where(name: str) -> _Where:
         spec = specs.get(name)
         return spec.sort_key if spec else (99, version_key("0"), name)
 
-    axis = (RELEASE, CONTROL, CONSUMER, PRODUCER).index(t.get("axis", RELEASE))
     return (
-        t["scenario"],
-        t["params"],
-        t["upgrade"],
-        axis,
-        t["line"],
-        where(t["from"]),
-        where(t["to"]),
-        t.get("before_run", ""),
+        t.scenario,
+        t.params,
+        t.upgrade,
+        _AXES.index(t.axis),
+        t.line,
+        where(t.from_),
+        where(t.to),
+        t.before_run,
     )
 
 
-def needs_rerun(transition_list: Iterable[dict[str, Any]]) -> set[tuple[str, str, str]]:
-    """(scenario, params, run label) of every run on either side of a non-same transition."""
-    wanted: set[tuple[str, str, str]] = set()
-    for t in transition_list:
-        if t["kind"] == SAME:
-            continue
-        wanted.add((t["scenario"], t["params"], t["before_run"]))
-        wanted.add((t["scenario"], t["params"], t["after_run"]))
+def needs_rerun(transition_list: Iterable[AnyTransition]) -> set[RunKey]:
+    """The key of every run on either side of a non-same transition."""
+    wanted: set[RunKey] = set()
+    for t in map(as_transition, transition_list):
+        if t.kind is not TransitionKind.SAME:
+            wanted.update(t.run_keys)
     return wanted
-
-
-def run_label(run: Run) -> str:
-    """The runtime a run ran on, or `A→B` for an upgrade run."""
-    return f"{run['from']}→{run['to']}" if "from" in run else str(run.get("runtime"))
 
 
 def is_flaky(original: Run, reruns: Iterable[Run]) -> bool:
@@ -329,8 +413,8 @@ def is_flaky(original: Run, reruns: Iterable[Run]) -> bool:
     return any(signature(r) != first for r in reruns)
 
 
-def count(transition_list: Iterable[dict[str, Any]]) -> dict[str, int]:
+def count(transition_list: Iterable[AnyTransition]) -> dict[str, int]:
     totals = dict.fromkeys(KINDS, 0)
-    for t in transition_list:
-        totals[t["kind"]] += 1
+    for t in map(as_transition, transition_list):
+        totals[t.kind.value] += 1
     return totals

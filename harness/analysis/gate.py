@@ -14,12 +14,14 @@ of the matrix it saw. By default every requested runtime is required; a user nar
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.analysis.baseline import Entry
 from harness.analysis.normalize import normalize
 from harness.errors import ExitCode
+from harness.model.record import JsonObject, JsonValue, Status
 from harness.plan.matrix import matches, parse_runtime_name
 
 ALL = "all"
@@ -33,7 +35,7 @@ class Coverage:
     runtimes: int
     ran: tuple[str, ...]
     not_run: dict[str, tuple[str, ...]]  # reason -> the runtimes it kept from running
-    unchecked: tuple[dict[str, Any], ...]  # baseline entries no transition here could test
+    unchecked: tuple[Entry, ...]  # baseline entries no transition here could test
 
     @property
     def complete(self) -> bool:
@@ -45,7 +47,7 @@ class Decision:
     code: ExitCode
     reasons: tuple[str, ...] = field(default=())
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {"exit_code": int(self.code), "reasons": list(self.reasons)}
 
 
@@ -87,7 +89,7 @@ def coverage_lines(document: dict[str, Any]) -> list[str]:
     return lines
 
 
-def entry_label(entry: dict[str, Any]) -> str:
+def entry_label(entry: Mapping[str, JsonValue]) -> str:
     params = f"[{entry['params']}]" if entry.get("params") else ""
     arrow = "⇒" if entry.get("upgrade") else "→"
     return f"{entry['scenario']}{params} {entry['from']} {arrow} {entry['to']} ({entry['after']})"
@@ -115,7 +117,7 @@ def gate(document: dict[str, Any], required: Sequence[str] = (ALL,)) -> Decision
         reasons.append(f"{len(verdict['new_breaks'])} new break(s)")
     if verdict.get("stale_entries"):
         reasons.append(f"{len(verdict['stale_entries'])} accepted break(s) no longer happen")
-    failed = [r for r in document.get("runs") or [] if r.get("status") == "fail"]
+    failed = [r for r in document.get("runs") or [] if _status(r) is Status.FAIL]
     if failed:
         reasons.append(f"{len(failed)} run(s) missed their expectation")
     missing = [
@@ -126,3 +128,8 @@ def gate(document: dict[str, Any], required: Sequence[str] = (ALL,)) -> Decision
     if missing:  # each one's reason is in the coverage lines
         reasons.append(f"{len(missing)} required runtime(s) did not run: {', '.join(missing)}")
     return Decision(ExitCode.FAILURES if reasons else ExitCode.OK, tuple(reasons))
+
+
+def _status(run: Mapping[str, JsonValue]) -> Status | None:
+    """A run record's status (a test's minimal record may have none)."""
+    return None if run.get("status") is None else Status(run["status"])

@@ -570,6 +570,12 @@ class Transition:
     )
     OPTIONAL = ("wrong_result",)
 
+    @property
+    def run_keys(self) -> tuple[RunKey, RunKey]:
+        """The keys of the two runs it compares."""
+        case = (self.scenario, self.params)
+        return (*case, self.before_run), (*case, self.after_run)
+
     @classmethod
     def from_json(cls, data: Mapping[str, JsonValue]) -> Transition:
         """A transition as compat.json holds it. One written before the upgrade axes lacks

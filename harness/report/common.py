@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Mapping
 from typing import Any
+
+from harness.model.record import UPGRADE_ARROW, pair_label
 
 # XML 1.0 allows tab, newline, carriage return and most of the BMP and beyond, nothing else.
 _XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -16,7 +19,7 @@ def visible(text: str) -> str:
     return _XML_ILLEGAL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
-def side(summary: dict[str, Any], width: int = 90) -> str:
+def side(summary: Mapping[str, object], width: int = 90) -> str:
     """`crash (SIGABRT)`, `error (out_of_fuel)`, `error (message…)`: one side of a transition."""
     detail = summary.get("values") or summary.get("trap_code") or summary.get("signal") or ""
     if not detail and summary.get("exit_code") is not None:
@@ -99,7 +102,7 @@ def compared_runs(t: dict[str, Any]) -> tuple[str, str]:
     if "before_run" in t:
         return str(t["before_run"]), str(t["after_run"])
     if t["upgrade"]:
-        return f"{t['from']}→{t['from']}", f"{t['from']}→{t['to']}"
+        return pair_label(t["from"], t["from"]), pair_label(t["from"], t["to"])
     return str(t["from"]), str(t["to"])
 
 
@@ -108,7 +111,7 @@ def boundary(t: dict[str, Any]) -> str:
     `P ⇒ B1 → B2` along one producer's consumers, `A1 → A2 ⇒ C` along one consumer's producers."""
     axis = t.get("axis") or ("control" if t["upgrade"] else "release")
     if axis == "consumer":
-        return f"{t['from']} ⇒ {compared_runs(t)[0].split('→')[-1]} → {t['to']}"
+        return f"{t['from']} ⇒ {compared_runs(t)[0].split(UPGRADE_ARROW)[-1]} → {t['to']}"
     if axis == "producer":
-        return f"{compared_runs(t)[0].split('→')[0]} → {t['from']} ⇒ {t['to']}"
+        return f"{compared_runs(t)[0].split(UPGRADE_ARROW)[0]} → {t['from']} ⇒ {t['to']}"
     return f"{t['from']} {'⇒' if t['upgrade'] else '→'} {t['to']}"
