@@ -8,8 +8,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from harness.analysis.diff import run_label
 from harness.model.outcome import describe
+from harness.model.record import run_label
 from harness.report.common import boundary, case_id, kind_label, side
 
 SYMBOLS = {

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness.analysis.baseline import covers
-from harness.report.common import case_id, side
+from harness.model.record import UPGRADE_ARROW, run_label
+from harness.report.common import case_id, compared_runs, side
 from harness.report.markdown import cell
 
 ORDER = (("break", "Breaks"), ("fix", "Fixes"), ("flaky", "Flaky"), ("drift", "Drift"))
@@ -71,7 +72,7 @@ def _known(runs: Sequence[dict[str, Any]]) -> list[str]:
     """Known behaviour the scenarios state per runtime, with the runs it applied to."""
     where: dict[str, set[str]] = defaultdict(set)
     for run in runs:
-        label = run.get("runtime") or f"{run.get('from')} ⇒ {run.get('to')}"
+        label = run_label(run).replace(UPGRADE_ARROW, " ⇒ ")
         for reason in run.get("known") or ():
             where[reason].add(f"{run['case']} on {label}")
     lines = ["", f"## Known behaviour stated in the scenarios ({len(where)})", ""]
@@ -116,7 +117,7 @@ def _upgrades(upgrades: list[dict[str, Any]], accepted: Sequence[dict[str, Any]]
         lines += ["", "Upgrade pairs where the consumer crashed or hung:", ""]
         for t in crashes:
             after = cell(side(t["after"], WIDTH))
-            before = str(t.get("before_run") or f"{t['from']}→{t['from']}").replace("→", " ⇒ ")
+            before = compared_runs(t)[0].replace(UPGRADE_ARROW, " ⇒ ")
             lines.append(
                 f"- {cell(case_id(t))}: `{t['from']}` ⇒ `{t['to']}`: {after} (against `{before}`)"
             )

@@ -21,6 +21,7 @@ from markupsafe import Markup
 
 from harness.analysis.gate import coverage, entry_label
 from harness.host import describe as describe_host
+from harness.model.record import UPGRADE_ARROW, run_key
 from harness.report.common import (
     case_id,
     compared_runs,
@@ -92,7 +93,7 @@ def changes(document: dict[str, Any]) -> list[dict[str, Any]]:
     knew it, the runs on either side (by index, for the drill-down) and the command that
     reproduces it. Breaks first, new before accepted."""
     runs = document.get("runs") or []
-    where = {(r["scenario"], r.get("params_id") or "", _label(r)): i for i, r in enumerate(runs)}
+    where = {run_key(r): i for i, r in enumerate(runs)}
     verdict = document.get("verdict")
     new = (verdict or {}).get("new_breaks", [])
     accepted = (verdict or {}).get("accepted_breaks", [])
@@ -115,8 +116,8 @@ def changes(document: dict[str, Any]) -> list[dict[str, Any]]:
                 "baseline": baseline,
                 "before_run": where.get((*key, before)),
                 "after_run": where.get((*key, after)),
-                "before_label": before.replace("→", " ⇒ "),
-                "after_label": after.replace("→", " ⇒ "),
+                "before_label": before.replace(UPGRADE_ARROW, " ⇒ "),
+                "after_label": after.replace(UPGRADE_ARROW, " ⇒ "),
                 "command": command,
                 # one span per argument, so a narrow screen wraps between arguments only
                 "argv": [shlex.quote(arg) for arg in shlex.split(command)],
@@ -134,10 +135,6 @@ def families(runtimes: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, A
     for runtime in runtimes:
         grouped.setdefault(runtime.get("family") or "other", []).append(runtime)
     return list(grouped.items())
-
-
-def _label(run: dict[str, Any]) -> str:
-    return f"{run['from']}→{run['to']}" if "from" in run else str(run.get("runtime"))
 
 
 def _elapsed(started: Any, finished: Any) -> str:

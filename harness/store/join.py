@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from harness.analysis import diff
+from harness.model.record import run_key
 from harness.store.results import read_results
 
 
@@ -25,7 +25,7 @@ def joined(paths: list[Path]) -> dict[str, Any]:
             if runtimes.get(runtime["name"], {}).get("status") != "ok":
                 runtimes[runtime["name"]] = runtime
         for run in document["runs"]:
-            key = (run["scenario"], run.get("params_id") or "", diff.run_label(run))
+            key = run_key(run)
             if key not in runs or runs[key]["outcome"] == "not_run":
                 runs[key] = run
     return {

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.analysis import diff
+from harness.model.record import pair_label, run_key
 
 
 def _usable(runtimes: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -21,13 +21,13 @@ def missing_pairs(joined: dict[str, Any]) -> list[tuple[dict[str, Any], str, str
     shard ran. Pure."""
     usable = _usable(joined["runtimes"])
     families = {r["name"]: r.get("family") for r in usable}
-    done = {(r["scenario"], r.get("params_id") or "", diff.run_label(r)) for r in joined["runs"]}
+    done = {run_key(r) for r in joined["runs"]}
     cases = {(r["scenario"], r.get("params_id") or ""): r for r in joined["runs"] if "from" in r}
     missing = []
     for (scenario, params), sample in sorted(cases.items()):
         for a in families:
             for b in families:
-                if families[a] != families[b] or (scenario, params, f"{a}→{b}") in done:
+                if families[a] != families[b] or (scenario, params, pair_label(a, b)) in done:
                     continue
                 missing.append((sample, a, b))
     return missing

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import IO, Any, Final, Literal
 
 import harness
-from harness.analysis.diff import run_label
 from harness.errors import ResultsError
 from harness.host import current_host
+from harness.model.record import run_key
 
 # 2: segments record their isolation, runs what known behaviour applied, the results.jsonl
 # header the run's options and `rerun` records follow runs. Format 1 files are migrated on read.
@@ -250,7 +250,7 @@ def read_jsonl(path: Path) -> dict[str, Any]:
         elif kind == "rerun":
             reruns[tuple(record["key"])] = record
     for run in runs:  # reruns recorded before a resume
-        done = reruns.get((run["scenario"], run.get("params_id") or "", run_label(run)))
+        done = reruns.get(run_key(run))
         if done is not None:
             run["reruns"], run["flaky"] = done["reruns"], done["flaky"]
     return {
