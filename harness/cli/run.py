@@ -10,12 +10,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from harness.analysis import baseline, diff, gate
+from harness.analysis import baseline, gate
 from harness.cli import arguments, verdict
 from harness.errors import ExitCode, HarnessError, RuntimeSelectionError
 from harness.execution import coordinator as session
 from harness.execution.probe import probe, runtime_state
 from harness.execution.run import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, select
+from harness.model.record import run_key
 from harness.model.runtime import Runtime
 from harness.plan import matrix
 from harness.provision.toxenvs import load_project
@@ -190,7 +191,7 @@ def cmd_run(options: argparse.Namespace) -> ExitCode:
     limits = session.Limits(options.timeout, options.memory_mb, options.keep_work)
     runtime_records = [r.to_json() for r in runtimes]
     runs: list[dict[str, Any]] = list(previous["runs"])
-    done = {(r["scenario"], r.get("params_id") or "", diff.run_label(r)) for r in runs}
+    done = {run_key(r) for r in runs}
     everything = planned
     planned = [p for p in planned if (p.case.scenario.name, p.case.params_id, p.label) not in done]
     if options.resume:

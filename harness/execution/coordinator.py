@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from harness.analysis import diff
 from harness.execution.run import placeholder, run_case
+from harness.model.record import pair_label, run_key
 from harness.model.runtime import Runtime
 from harness.plan.matrix import parse_runtime_name, version_key
 from harness.scenario.model import Case
@@ -43,7 +44,8 @@ class Planned:
 
     @property
     def label(self) -> str:
-        return f"{self.runtime.name}→{self.consumer.name}" if self.consumer else self.runtime.name
+        name = self.runtime.name
+        return pair_label(name, self.consumer.name) if self.consumer else name
 
     @property
     def blocked(self) -> str | None:
@@ -175,7 +177,7 @@ def rerun_changed(
     by_key = {(p.case.scenario.name, p.case.params_id, p.label): p for p in planned}
     chosen: list[tuple[Planned, dict[str, Any]]] = []
     for record in runs:
-        key = (record["scenario"], record.get("params_id") or "", diff.run_label(record))
+        key = run_key(record)
         item = by_key.get(key)
         fresh = "reruns" not in record
         if key in wanted and item is not None and record["outcome"] != "not_run" and fresh:
@@ -187,7 +189,7 @@ def rerun_changed(
         record["reruns"] = [diff.summary_of(diff.signature(r)) for r in reruns]
         record["flaky"] = diff.is_flaky(record, reruns)
         if recorded is not None:
-            key = (record["scenario"], record.get("params_id") or "", diff.run_label(record))
+            key = run_key(record)
             with _lock:
                 recorded(key, record)
 
