@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.analysis import diff
+from harness.model.record import RunRecord, Transition
 
 GOLDEN = Path(__file__).parent / "golden" / "matrix_small.json"
 
@@ -294,3 +295,15 @@ def test_a_value_that_returns_to_the_stated_one_is_a_fix_and_leaving_it_a_break(
     assert diff.classify(forty, fortytwo) == "fix"
     assert diff.classify(fortytwo, forty) == "break"
     assert diff.is_wrong_result(fortytwo, forty)
+
+
+def test_typed_runs_give_the_transitions_compat_json_holds() -> None:
+    doc = golden()
+    runs = [RunRecord.from_json(r) for r in doc["runs"]]
+    typed = diff.compare(runs, diff.runtime_specs(doc["runtimes"]))
+    assert all(isinstance(t, Transition) for t in typed)
+    assert [t.to_json() for t in typed] == diff.transitions(doc["runs"], doc["runtimes"])
+    # the runs a change asks to rerun are named by the runs' own keys
+    keys = {r.key for r in runs}
+    assert diff.needs_rerun(typed) <= keys
+    assert diff.needs_rerun(typed) == diff.needs_rerun(t.to_json() for t in typed)

@@ -134,8 +134,8 @@ class _Reader:
         self,
         data: Mapping[str, JsonValue],
         what: str,
-        always: Sequence[str],
-        optional: Sequence[str],
+        always: frozenset[str],
+        optional: frozenset[str],
     ) -> None:
         if not isinstance(data, Mapping):
             raise RecordError(f"{what}: expected a JSON object, got {type(data).__name__}")
@@ -240,15 +240,13 @@ class _Reader:
 
     def missing(self, *expected_absent: str) -> frozenset[str]:
         """The modelled keys the JSON lacked (not written back), but those it is right to lack."""
-        return frozenset(k for k in self.always if k not in self.data and k not in expected_absent)
+        return self.always.difference(self.data, expected_absent)
 
     def extra(self) -> dict[str, JsonValue]:
         """Keys not modelled, and optional keys given as null (written back as they were)."""
-        return {
-            k: v
-            for k, v in self.data.items()
-            if k not in self.always and (k not in self.optional or v is None)
-        }
+        rest = self.data.keys() - self.always
+        kept = {k for k in rest if k not in self.optional or self.data[k] is None}
+        return {k: v for k, v in self.data.items() if k in kept} if kept else {}
 
 
 def _json(
@@ -304,26 +302,28 @@ class StepResult:
     extra: Mapping[str, JsonValue] = field(default_factory=dict)
     missing: frozenset[str] = frozenset()
 
-    ALWAYS = (
-        "index",
-        "op",
-        "line",
-        "outcome",
-        "error_kind",
-        "error_type",
-        "message",
-        "trap_code",
-        "exit_code",
-        "signal",
-        "values",
-        "detail",
-        "duration_s",
-        "expect",
-        "met",
-        "why",
-        "normalized_message",
+    ALWAYS = frozenset(
+        {
+            "index",
+            "op",
+            "line",
+            "outcome",
+            "error_kind",
+            "error_type",
+            "message",
+            "trap_code",
+            "exit_code",
+            "signal",
+            "values",
+            "detail",
+            "duration_s",
+            "expect",
+            "met",
+            "why",
+            "normalized_message",
+        }
     )
-    OPTIONAL = ("stderr_tail", "known", "stated_results", "trap_code_api", "adapted")
+    OPTIONAL = frozenset({"stderr_tail", "known", "stated_results", "trap_code_api", "adapted"})
 
     @classmethod
     def from_json(cls, data: Mapping[str, JsonValue]) -> StepResult:
@@ -416,25 +416,27 @@ class RunRecord:
     extra: Mapping[str, JsonValue] = field(default_factory=dict)
     missing: frozenset[str] = frozenset()
 
-    ALWAYS = (
-        "scenario",
-        "path",
-        "tags",
-        "params",
-        "params_id",
-        "case",
-        "runtime",
-        "from",
-        "to",
-        "outcome",
-        "status",
-        "reason",
-        "steps",
-        "segments",
-        "duration_s",
-        "workdir",
+    ALWAYS = frozenset(
+        {
+            "scenario",
+            "path",
+            "tags",
+            "params",
+            "params_id",
+            "case",
+            "runtime",
+            "from",
+            "to",
+            "outcome",
+            "status",
+            "reason",
+            "steps",
+            "segments",
+            "duration_s",
+            "workdir",
+        }
     )
-    OPTIONAL = ("producer", "known", "reruns", "flaky")
+    OPTIONAL = frozenset({"producer", "known", "reruns", "flaky"})
 
     def __post_init__(self) -> None:
         if (self.runtime is None) == (self.consumer is None) or (
@@ -552,23 +554,25 @@ class Transition:
     extra: Mapping[str, JsonValue] = field(default_factory=dict)
     missing: frozenset[str] = frozenset()
 
-    ALWAYS = (
-        "scenario",
-        "params",
-        "family",
-        "line",
-        "upgrade",
-        "from",
-        "to",
-        "axis",
-        "before_run",
-        "after_run",
-        "kind",
-        "before",
-        "after",
-        "changed",
+    ALWAYS = frozenset(
+        {
+            "scenario",
+            "params",
+            "family",
+            "line",
+            "upgrade",
+            "from",
+            "to",
+            "axis",
+            "before_run",
+            "after_run",
+            "kind",
+            "before",
+            "after",
+            "changed",
+        }
     )
-    OPTIONAL = ("wrong_result",)
+    OPTIONAL = frozenset({"wrong_result"})
 
     @property
     def run_keys(self) -> tuple[RunKey, RunKey]:
