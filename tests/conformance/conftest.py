@@ -1,0 +1,161 @@
+"""The worker under test, the fixtures it runs, and what its runtime may legitimately lack.
+
+    WASM_COMPAT_WORKER_CMD='/path/to/worker --flag' python -m pytest tests/conformance
+
+runs the suite against any worker (a JSON list is accepted too, for arguments with spaces).
+Without it the suite runs the Python worker on this interpreter, started as the coordinator
+starts it. `WASM_COMPAT_WORKER_LACKS=serialize,deserialize` names the operations the worker's
+runtime cannot express (it must then report them `unsupported`); by default they come from
+the runtime family the worker names in `worker_ready` (see LACKS).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+
+import pytest
+from wire import Message, Worker
+
+import harness
+from harness.scenario.fixtures import FixtureBuilder
+
+ROOT = Path(__file__).resolve().parents[2]
+COMMAND_ENV = "WASM_COMPAT_WORKER_CMD"
+LACKS_ENV = "WASM_COMPAT_WORKER_LACKS"
+READY_S = 60.0  # a worker's start, generous for a loaded CI machine
+STEP_S = 30.0
+
+# What each runtime family cannot express, so the suite expects `unsupported` there:
+# serialize / deserialize / deserialize_file (from a file, not bytes) / fuel / cache (a
+# compilation cache directory) / llvm (the llvm compiler).
+LACKS: dict[str, frozenset[str]] = {
+    "wasmtime": frozenset({"llvm"}),
+    "wasmer": frozenset({"deserialize_file", "fuel", "cache"}),
+    "wazero": frozenset({"serialize", "deserialize", "deserialize_file", "fuel", "llvm"}),
+}
+FIXTURES = ("add", "exit_import", "imports", "loop", "misbehaving_host", "traps")
+OWN_FIXTURES = ("values",)  # tests/conformance/wat/
+
+
+def worker_command_from(environ: Mapping[str, str]) -> list[str] | None:
+    text = environ.get(COMMAND_ENV, "").strip()
+    if not text:
+        return None
+    if text.startswith("["):
+        command = json.loads(text)
+        assert isinstance(command, list) and all(isinstance(a, str) for a in command), text
+        return command
+    return shlex.split(text)
+
+
+@pytest.fixture(scope="session")
+def worker_command() -> list[str]:
+    """The command line that starts the worker under test (override this fixture to change it)."""
+    return worker_command_from(os.environ) or [
+        sys.executable,
+        "-m",
+        "harness.worker",
+        "--memory-mb",
+        "2048",
+    ]
+
+
+@pytest.fixture(scope="session")
+def harness_only_path(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A directory holding only the `harness` package: the worker's PYTHONPATH, as the
+    coordinator builds it (harness/execution/segment.py, `worker_pythonpath`)."""
+    folder = tmp_path_factory.mktemp("worker-path")
+    (folder / "harness").symlink_to(Path(harness.__file__).resolve().parent)
+    return str(folder)
+
+
+def worker_env(workdir: Path, pythonpath: str) -> dict[str, str]:
+    """The environment the coordinator gives a segment's process (segment_env)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTHON", "VIRTUAL_ENV", "WASMTIME_", "WASMER_"))
+    }
+    home = workdir / ".home"
+    home.mkdir(parents=True, exist_ok=True)
+    env.update(
+        PYTHONPATH=pythonpath,
+        PYTHONDONTWRITEBYTECODE="1",
+        PYTHONUNBUFFERED="1",
+        PYTHONFAULTHANDLER="1",
+        HOME=str(home),
+        XDG_CACHE_HOME=str(workdir / ".cache"),
+        RUST_BACKTRACE="0",
+    )
+    return env
+
+
+Spawn = Callable[[], Worker]
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    """The run's work dir: every worker a test starts shares it, as segments of a run do."""
+    folder = tmp_path / "work"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def spawn(worker_command: list[str], harness_only_path: str, workdir: Path) -> Iterator[Spawn]:
+    """Start a worker (a fresh process each call); every one is killed when the test ends."""
+    started: list[Worker] = []
+
+    def start() -> Worker:
+        worker = Worker(worker_command, workdir, worker_env(workdir, harness_only_path))
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.close()
+
+
+@pytest.fixture
+def ready(spawn: Spawn) -> tuple[Worker, Message]:
+    """A started worker past its handshake, and its worker_ready."""
+    worker = spawn()
+    return worker, worker.handshake(READY_S)
+
+
+@pytest.fixture(scope="session")
+def worker_runtime(
+    worker_command: list[str], harness_only_path: str, tmp_path_factory: pytest.TempPathFactory
+) -> Message:
+    """The runtime the worker under test names in its worker_ready."""
+    folder = tmp_path_factory.mktemp("probe")
+    worker = Worker(worker_command, folder, worker_env(folder, harness_only_path))
+    try:
+        info = worker.handshake(READY_S)
+    finally:
+        worker.close()
+    runtime: Message = info["runtime"]
+    return runtime
+
+
+@pytest.fixture(scope="session")
+def lacks(worker_runtime: Message) -> frozenset[str]:
+    named = os.environ.get(LACKS_ENV)
+    if named is not None:
+        return frozenset(n.strip() for n in named.split(",") if n.strip())
+    return LACKS.get(worker_runtime["family"], frozenset())
+
+
+@pytest.fixture(scope="session")
+def fixtures() -> dict[str, str]:
+    """Fixture name -> path of its .wasm, built with wasm-tools as a run builds them."""
+    shared = FixtureBuilder(ROOT / "wasm_fixtures")
+    own = FixtureBuilder(Path(__file__).resolve().parent / "wat")
+    paths = {name: str(shared.build(name)) for name in FIXTURES}
+    paths.update({name: str(own.build(name)) for name in OWN_FIXTURES})
+    return paths
