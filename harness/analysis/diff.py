@@ -23,7 +23,7 @@ The diagonal (A→A) stays out of the consumer and producer chains: it is the co
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TypedDict, Union, cast
+from typing import NamedTuple, TypedDict, Union, cast
 
 from harness.model.outcome import values_equal
 from harness.model.record import (
@@ -31,6 +31,7 @@ from harness.model.record import (
     JsonObject,
     JsonValue,
     Outcome,
+    RecordError,
     RunKey,
     RunRecord,
     StepResult,
@@ -38,11 +39,8 @@ from harness.model.record import (
     Transition,
     TransitionKind,
     WasmValue,
-    run_label,
 )
 from harness.plan.matrix import RuntimeSpec, parse_runtime_name, version_key
-
-__all__ = ["run_label"]  # re-exported: callers that hold a run's JSON label it here too
 
 # The words as compat.json holds them (TransitionKind and Axis are the typed forms).
 BREAK, FIX, DRIFT, FLAKY, SAME = (k.value for k in TransitionKind)
@@ -93,7 +91,7 @@ def _steps(run: Run) -> Sequence[StepResult]:
         return run.steps
     steps = run.get("steps") or []
     if not isinstance(steps, list):
-        raise TypeError(f"a run's steps must be a list, got {type(steps).__name__}")
+        raise RecordError(f"a run's steps must be a list, got {type(steps).__name__}")
     return [StepResult.from_json(cast(JsonObject, s)) for s in steps]
 
 
@@ -260,11 +258,12 @@ def _single_runtime(run: RunRecord) -> str | None:
     return run.producer if run.is_control else None
 
 
-class _Upgrade:
+class _Upgrade(NamedTuple):
     """An upgrade run with its producer and consumer, both runtimes the diff knows."""
 
-    def __init__(self, run: RunRecord, producer: str, consumer: str) -> None:
-        self.run, self.producer, self.consumer = run, producer, consumer
+    run: RunRecord
+    producer: str
+    consumer: str
 
 
 def _upgrade_transitions(
