@@ -1,9 +1,40 @@
-"""A runtime as a worker reported it, or the reason it could not be used. Stdlib only."""
+"""A runtime as a worker reported it, or the reason it could not be used; and the command that
+starts its worker. Stdlib only."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+PYTHON_WORKER = ("-m", "harness.worker")  # after an interpreter: the Python worker
+
+
+@dataclass(frozen=True)
+class WorkerCommand:
+    """How a runtime's worker starts (docs/protocol.md): its command line, and the runtime it is
+    to load there. Only the Python worker (`PYTHON -m harness.worker`) can also be a fork server
+    (`--fork-server`); any other command, a Go worker say, starts afresh for every segment."""
+
+    argv: tuple[str, ...]
+    family: str | None = None
+    variant: str = ""
+
+    @classmethod
+    def python(cls, python: str, family: str | None = None, variant: str = "") -> WorkerCommand:
+        return cls((python, *PYTHON_WORKER), family, variant)
+
+    @property
+    def forkable(self) -> bool:
+        return self.argv[1:] == PYTHON_WORKER
+
+    def with_options(self, *options: str) -> list[str]:
+        """The command line with these options, and the runtime's family and variant."""
+        line = [*self.argv, *options]
+        if self.family:
+            line += ["--family", self.family]
+        if self.variant:
+            line += ["--variant", self.variant]
+        return line
 
 
 @dataclass
@@ -21,6 +52,18 @@ class Runtime:
     provisioned: bool = True
     pinned: str | None = None  # the version tox.ini pins, when it came from there
     cpu_dependent: bool = False  # unavailable because of this host's CPU, not the release alone
+    worker: tuple[str, ...] = ()  # the command that starts its worker; () is the Python worker
+
+    @property
+    def worker_command(self) -> WorkerCommand:
+        if self.worker:
+            return WorkerCommand(self.worker, self.family, self.variant)
+        return WorkerCommand.python(self.python, self.family, self.variant)
+
+    @property
+    def forkable(self) -> bool:
+        """Whether its segments can be forked from a warm worker (only a Python worker's can)."""
+        return self.worker_command.forkable
 
     @property
     def status(self) -> str:
@@ -48,4 +91,5 @@ class Runtime:
             "status": self.status,
             "reason": self.unavailable,
             "cpu_dependent": self.cpu_dependent,
+            "worker": list(self.worker_command.argv),
         }
