@@ -29,8 +29,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from harness.execution import forkserver  # noqa: E402
+from harness.execution.pool import FORK, SPAWN, WorkerPool  # noqa: E402
 from harness.execution.segment import run_segment  # noqa: E402
+from harness.model.runtime import WorkerCommand  # noqa: E402
 from harness.provision.toxenvs import load_project  # noqa: E402
 
 # Every API era of wasmtime, and wasmer's usable compilers: a subset that keeps the bench short.
@@ -94,27 +95,24 @@ def isolation(project: Any, scratch: Path, count: int) -> None:
             continue
         work = scratch / name
         work.mkdir(parents=True)
+        worker = WorkerCommand.python(str(python), "wasmtime")
         medians = {}
-        for mode in (forkserver.FORK, forkserver.SPAWN):
-            os.environ[forkserver.ISOLATION_ENV] = mode
-            run_segment(
-                str(python), [], 0, work, {}, 60, 2048, "wasmtime"
-            )  # warm: start the server
-            times = []
-            for _ in range(count):
-                started = time.perf_counter()
-                seg = run_segment(str(python), [], 0, work, {}, 60, 2048, "wasmtime")
-                times.append(time.perf_counter() - started)
-                assert seg.completed and seg.isolation == mode, seg
+        for mode in (FORK, SPAWN):
+            with WorkerPool(isolation=mode) as pool:
+                run_segment(worker, [], 0, work, {}, 60, 2048, pool=pool)  # warm: start the server
+                times = []
+                for _ in range(count):
+                    started = time.perf_counter()
+                    seg = run_segment(worker, [], 0, work, {}, 60, 2048, pool=pool)
+                    times.append(time.perf_counter() - started)
+                    assert seg.completed and seg.isolation == mode, seg
             medians[mode] = statistics.median(times)
-        os.environ.pop(forkserver.ISOLATION_ENV, None)
-        fork, spawn = medians[forkserver.FORK] * 1000, medians[forkserver.SPAWN] * 1000
+        fork, spawn = medians[FORK] * 1000, medians[SPAWN] * 1000
         ratio = spawn / fork
         print(
             f"   {name:18} fork {fork:6.1f} ms   fresh interpreter {spawn:6.1f} ms   "
             f"{ratio:5.1f}x faster  {target(fork <= 5, '<= 5 ms')} {target(ratio >= 20, '>= 20x')}"
         )
-    forkserver.close_all()
 
 
 # -- b, c ----------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -23,7 +23,11 @@ from harness.model.runtime import Runtime
 from harness.scenario.loader import SCENARIO_SUFFIXES, load_scenario
 from harness.scenario.model import Case, cases
 
+if TYPE_CHECKING:
+    from harness.execution.pool import WorkerPool
+
 _RUNTIME = pytest.StashKey[Runtime]()
+_POOL = pytest.StashKey["WorkerPool"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -45,6 +49,16 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     return None
 
 
+def _pool(config: pytest.Config) -> WorkerPool:
+    """The session's worker processes (each xdist worker's own), closed when the session ends."""
+    if _POOL not in config.stash:
+        from harness.execution.pool import WorkerPool
+
+        config.stash[_POOL] = pool = WorkerPool()
+        config.add_cleanup(pool.close)
+    return config.stash[_POOL]
+
+
 def _runtime(config: pytest.Config) -> Runtime:
     """The runtime every item runs on, probed once per process (each xdist worker too)."""
     if _RUNTIME not in config.stash:
@@ -57,11 +71,13 @@ def _runtime(config: pytest.Config) -> Runtime:
             from harness.provision.toxenvs import load_project
 
             try:
-                config.stash[_RUNTIME] = pinned_runtime(load_project(None), name, scratch)
+                config.stash[_RUNTIME] = pinned_runtime(
+                    load_project(None), name, scratch, _pool(config)
+                )
             except HarnessError as exc:
                 raise pytest.UsageError(f"--wasm-runtime: {exc}") from None
         else:
-            config.stash[_RUNTIME] = probe(sys.executable, scratch)
+            config.stash[_RUNTIME] = probe(sys.executable, scratch, pool=_pool(config))
     return config.stash[_RUNTIME]
 
 
@@ -115,6 +131,7 @@ class ScenarioItem(pytest.Item):
             out,
             self.config.getoption("--wasm-timeout"),
             self.config.getoption("--wasm-memory-mb"),
+            _pool(self.config),
             consumer=consumer,
         )
         self.user_properties.append(("outcome", record["outcome"]))

@@ -5,11 +5,13 @@ Real wasmtime (the one installed here), real processes; no timings are asserted.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
@@ -20,11 +22,12 @@ from typing import Any
 import pytest
 from test_spine_integration import processes_under
 
-from harness.execution import forkserver
+from harness.errors import HarnessError
+from harness.execution.pool import ISOLATION_ENV, WorkerPool
 from harness.execution.probe import probe
 from harness.execution.run import run_case
-from harness.execution.segment import run_segment, segment_env
-from harness.model.runtime import Runtime
+from harness.execution.segment import run_segment
+from harness.model.runtime import Runtime, WorkerCommand
 from harness.scenario.model import Case
 from harness.scenario.suite import Suite, load_suite
 
@@ -34,14 +37,15 @@ pytest.importorskip("wasmtime")
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
 COMPARED = ("op", "outcome", "met", "error_kind", "error_type", "trap_code", "exit_code", "signal")
+WASMTIME = WorkerCommand.python(sys.executable, "wasmtime")
 
 
-@pytest.fixture(autouse=True)
-def fresh_servers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv(forkserver.ISOLATION_ENV, raising=False)
-    forkserver.close_all()
-    yield
-    forkserver.close_all()
+@pytest.fixture
+def pool(monkeypatch: pytest.MonkeyPatch) -> Iterator[WorkerPool]:
+    """The test's worker processes, as a command owns them."""
+    monkeypatch.delenv(ISOLATION_ENV, raising=False)
+    with WorkerPool() as pool:
+        yield pool
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +61,8 @@ def cases_of(*names: str) -> tuple[Suite, list[Case]]:
     return suite, suite.cases()
 
 
-def run(case: Case, suite: Suite, runtime: Runtime, out: Path) -> dict[str, Any]:
-    return run_case(case, runtime, suite.builders[case.scenario.path], out, 60, 2048)
+def run(case: Case, suite: Suite, runtime: Runtime, out: Path, pool: WorkerPool) -> dict[str, Any]:
+    return run_case(case, runtime, suite.builders[case.scenario.path], out, 60, 2048, pool)
 
 
 def summary(record: dict[str, Any]) -> list[tuple[Any, ...]]:
@@ -69,14 +73,15 @@ def summary(record: dict[str, Any]) -> list[tuple[Any, ...]]:
 
 
 def test_fork_and_spawn_give_the_same_results(
-    runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pool: WorkerPool
 ) -> None:
     suite, cases = cases_of(
         "compile_call_close", "serialize_restart_imports", "traps", "cache_dir_restart"
     )
-    forked = [run(c, suite, runtime, tmp_path / "fork") for c in cases]
-    monkeypatch.setenv(forkserver.ISOLATION_ENV, "spawn")
-    spawned = [run(c, suite, runtime, tmp_path / "spawn") for c in cases]
+    forked = [run(c, suite, runtime, tmp_path / "fork", pool) for c in cases]
+    monkeypatch.setenv(ISOLATION_ENV, "spawn")
+    with WorkerPool() as spawning:
+        spawned = [run(c, suite, runtime, tmp_path / "spawn", spawning) for c in cases]
     assert [summary(r) for r in forked] == [summary(r) for r in spawned]
     assert all(r["status"] == "pass" for r in forked), [r["reason"] for r in forked]
     for record in forked:
@@ -89,10 +94,12 @@ def test_fork_and_spawn_give_the_same_results(
         }
 
 
-def test_a_forked_child_is_its_own_session_in_the_work_dir_with_its_env(tmp_path: Path) -> None:
-    seg = run_segment(sys.executable, [], 0, tmp_path, {}, 60, 512, "wasmtime")
+def test_a_forked_child_is_its_own_session_in_the_work_dir_with_its_env(
+    tmp_path: Path, pool: WorkerPool
+) -> None:
+    seg = run_segment(WASMTIME, [], 0, tmp_path, {}, 60, 512, pool=pool)
     assert seg.isolation == "fork" and seg.completed and seg.returncode == 0
-    server, _ = forkserver.server_for(sys.executable, "wasmtime", "", segment_env)
+    server, _ = pool.server_for(WASMTIME)
     assert server is not None
     assert seg.runtime == server.ready["runtime"]
     # what a fresh worker reports about itself, the child reports too
@@ -108,10 +115,15 @@ def test_a_forked_child_is_its_own_session_in_the_work_dir_with_its_env(tmp_path
     ],
 )
 def test_a_dying_child_is_a_crash_or_timeout_on_its_step(
-    runtime: Runtime, tmp_path: Path, scenario: str, op: str, fields: dict[str, Any]
+    runtime: Runtime,
+    tmp_path: Path,
+    pool: WorkerPool,
+    scenario: str,
+    op: str,
+    fields: dict[str, Any],
 ) -> None:
     suite, (case,) = cases_of(scenario)
-    record = run(case, suite, runtime, tmp_path)
+    record = run(case, suite, runtime, tmp_path, pool)
     failed = next(s for s in record["steps"] if s["outcome"] not in ("ok", "not_run"))
     assert failed["op"] == op
     assert {k: failed.get(k) for k in fields} == fields
@@ -120,12 +132,14 @@ def test_a_dying_child_is_a_crash_or_timeout_on_its_step(
     assert processes_under(tmp_path) == []
 
 
-def test_concurrent_requests_share_one_server(runtime: Runtime, tmp_path: Path) -> None:
+def test_concurrent_requests_share_one_server(
+    runtime: Runtime, tmp_path: Path, pool: WorkerPool
+) -> None:
     suite, (case,) = cases_of("compile_call_close")
     records: list[dict[str, Any]] = []
 
     def one(n: int) -> None:
-        records.append(run(case, suite, runtime, tmp_path / str(n)))
+        records.append(run(case, suite, runtime, tmp_path / str(n), pool))
 
     threads = [threading.Thread(target=one, args=(n,)) for n in range(8)]
     for thread in threads:
@@ -151,35 +165,41 @@ def fake_env(tmp_path: Path, name: str, init: str, system_site: bool = False) ->
     return str(venv / "bin" / "python")
 
 
-def test_a_runtime_whose_import_kills_the_server_is_unavailable(tmp_path: Path) -> None:
+def test_a_runtime_whose_import_kills_the_server_is_unavailable(
+    tmp_path: Path, pool: WorkerPool
+) -> None:
     python = fake_env(
         tmp_path, "abort", "import os, signal\nos.kill(os.getpid(), signal.SIGABRT)\n"
     )
-    found = probe(python, tmp_path / "probe", family="wasmtime")
+    found = probe(python, tmp_path / "probe", family="wasmtime", pool=pool)
     assert found.unavailable is not None
-    seg = run_segment(python, [], 0, tmp_path / "w", {}, 60, 0, "wasmtime")
+    seg = run_segment(python, [], 0, tmp_path / "w", {}, 60, 0, "wasmtime", pool=pool)
     assert seg.isolation == "spawn"
     assert seg.isolation_reason is not None and "SIGABRT" in seg.isolation_reason
     assert seg.returncode == -signal.SIGABRT and seg.runtime is None
 
 
-def test_the_real_ld_so_assertion_is_unavailable_as_before(tmp_path: Path) -> None:
+def test_the_real_ld_so_assertion_is_unavailable_as_before(
+    tmp_path: Path, pool: WorkerPool
+) -> None:
     python = ROOT / ".tox" / "wasmer-1.1.0-universal-llvm" / "bin" / "python"
     if not python.exists():
         pytest.skip("tox env wasmer-1.1.0-universal-llvm is not provisioned")
-    found = probe(str(python), tmp_path, family="wasmer", variant="universal-llvm")
+    found = probe(str(python), tmp_path, family="wasmer", variant="universal-llvm", pool=pool)
     assert found.unavailable is not None
     assert "wasmer_compiler_llvm" in found.unavailable
 
 
-def test_threads_after_the_import_mean_spawn_with_the_reason(tmp_path: Path) -> None:
+def test_threads_after_the_import_mean_spawn_with_the_reason(
+    tmp_path: Path, pool: WorkerPool
+) -> None:
     python = fake_env(tmp_path, "threads", "", system_site=True)
     (site,) = (tmp_path / "threads").glob("lib/python*/site-packages")
     (site / "zz_thread.pth").write_text(
         "import threading, time; "
         "threading.Thread(target=time.sleep, args=(3600,), daemon=True).start()\n"
     )
-    seg = run_segment(python, [], 0, tmp_path / "w", {}, 60, 0, "wasmtime")
+    seg = run_segment(python, [], 0, tmp_path / "w", {}, 60, 0, "wasmtime", pool=pool)
     assert seg.completed and seg.runtime is not None
     assert seg.isolation == "spawn"
     assert re.search(r"[2-9] threads after importing the runtime", seg.isolation_reason or "")
@@ -188,9 +208,11 @@ def test_threads_after_the_import_mean_spawn_with_the_reason(tmp_path: Path) -> 
 def test_an_unknown_isolation_mode_is_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(forkserver.ISOLATION_ENV, "thread")
-    with pytest.raises(forkserver.HarnessError, match="must be 'fork' or 'spawn'"):
-        run_segment(sys.executable, [], 0, tmp_path, {}, 60, 0, "wasmtime")
+    monkeypatch.setenv(ISOLATION_ENV, "thread")
+    with pytest.raises(HarnessError, match="must be 'fork' or 'spawn'"):
+        WorkerPool()
+    with pytest.raises(HarnessError, match="must be 'fork' or 'spawn'"):
+        run_segment(sys.executable, [], 0, tmp_path, {}, 60, 0, "wasmtime")  # a pool of its own
 
 
 def alive(pid: int) -> bool:
@@ -201,25 +223,70 @@ def alive(pid: int) -> bool:
         return False
 
 
-def test_closing_leaves_no_process_behind(tmp_path: Path) -> None:
-    seg = run_segment(sys.executable, [], 0, tmp_path, {}, 60, 0, "wasmtime")
-    assert seg.isolation == "fork"
-    server, _ = forkserver.server_for(sys.executable, "wasmtime", "", segment_env)
-    assert server is not None
-    pid = server.ready["pid"]
-    assert alive(pid)
-    forkserver.close_all()
-    assert not alive(pid)
+def test_closing_the_pool_leaves_no_process_or_folder_behind(tmp_path: Path) -> None:
+    with WorkerPool() as pool:
+        seg = run_segment(WASMTIME, [], 0, tmp_path, {}, 60, 0, pool=pool)
+        assert seg.isolation == "fork"
+        server, _ = pool.server_for(WASMTIME)
+        assert server is not None
+        pid, folder = server.ready["pid"], Path(pool.pythonpath)
+        assert alive(pid) and folder.is_dir()
+    assert not alive(pid) and not folder.exists()
     assert processes_under(tmp_path) == []
+    with pytest.raises(RuntimeError, match="after it was closed"):
+        pool.server_for(WASMTIME)
+
+
+def test_an_error_in_the_command_still_closes_its_pool(tmp_path: Path) -> None:
+    with pytest.raises(KeyboardInterrupt), WorkerPool() as pool:
+        run_segment(WASMTIME, [], 0, tmp_path, {}, 60, 0, pool=pool)
+        server, _ = pool.server_for(WASMTIME)
+        assert server is not None
+        pid = server.ready["pid"]
+        raise KeyboardInterrupt
+    assert not alive(pid)
+
+
+def test_a_call_without_a_pool_opens_and_closes_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # where the pool makes its folders
+    seg = run_segment(WASMTIME, [], 0, tmp_path / "w", {}, 60, 0)
+    assert seg.isolation == "fork" and seg.completed
+    assert list(scratch.iterdir()) == []
+    assert processes_under(tmp_path) == []
+
+
+def test_a_worker_that_is_not_the_python_worker_starts_afresh_for_every_segment(
+    runtime: Runtime, tmp_path: Path, pool: WorkerPool
+) -> None:
+    # a command line of the runtime's own (here a shell that starts the Python worker)
+    shell = ("/bin/sh", "-c", 'exec "$0" -m harness.worker "$@"', sys.executable)
+    other = dataclasses.replace(runtime, worker=shell)
+    assert not other.forkable and runtime.forkable
+    assert other.to_json()["worker"] == list(shell)
+    assert runtime.to_json()["worker"] == [sys.executable, "-m", "harness.worker"]
+    suite, (case,) = cases_of("serialize_restart_imports")
+    record = run(case, suite, other, tmp_path, pool)
+    assert record["status"] == "pass", record["reason"]
+    assert {s["isolation"] for s in record["segments"]} == {"spawn"}
+    assert {s["isolation_reason"] for s in record["segments"]} == {
+        "only a Python worker can be forked"
+    }
 
 
 COORDINATOR = """
 import sys
 from pathlib import Path
-from harness.execution import forkserver
-from harness.execution.segment import run_segment, segment_env
+from harness.execution.pool import WorkerPool
+from harness.execution.segment import run_segment
+from harness.model.runtime import WorkerCommand
 work = Path(sys.argv[1])
-server, _ = forkserver.server_for(sys.executable, "wasmtime", "", segment_env)
+worker = WorkerCommand.python(sys.executable, "wasmtime")
+pool = WorkerPool()
+server, _ = pool.server_for(worker)
 steps = [
     {"index": 0, "op": "compile", "line": 1, "expect": {"kind": "ok"},
      "args": {"fixture": "loop", "as": "m", "engine": {}}},
@@ -229,7 +296,7 @@ steps = [
      "args": {"instance": "i", "export": "spin", "args": []}},
 ]
 print(server.ready["pid"], flush=True)
-run_segment(sys.executable, steps, 0, work, {"loop": sys.argv[2]}, 600, 0, "wasmtime")
+run_segment(worker, steps, 0, work, {"loop": sys.argv[2]}, 600, 0, pool=pool)
 """
 
 
@@ -243,6 +310,7 @@ def test_a_killed_coordinator_leaves_no_process_behind(tmp_path: Path) -> None:
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
+        env={**os.environ, "TMPDIR": str(tmp_path)},  # what a killed coordinator cannot remove
     )
     assert proc.stdout is not None
     server = int(proc.stdout.readline())
@@ -260,16 +328,18 @@ def test_a_killed_coordinator_leaves_no_process_behind(tmp_path: Path) -> None:
     assert not alive(server)
 
 
-def test_a_server_that_dies_between_segments_means_spawn_with_the_reason(tmp_path: Path) -> None:
-    assert run_segment(sys.executable, [], 0, tmp_path, {}, 60, 0, "wasmtime").isolation == "fork"
-    server, _ = forkserver.server_for(sys.executable, "wasmtime", "", segment_env)
+def test_a_server_that_dies_between_segments_means_spawn_with_the_reason(
+    tmp_path: Path, pool: WorkerPool
+) -> None:
+    assert run_segment(WASMTIME, [], 0, tmp_path, {}, 60, 0, pool=pool).isolation == "fork"
+    server, _ = pool.server_for(WASMTIME)
     assert server is not None
     os.kill(server.ready["pid"], signal.SIGKILL)
     deadline = time.monotonic() + 10
     while alive(server.ready["pid"]) and time.monotonic() < deadline:
         time.sleep(0.05)
     time.sleep(0.2)  # its reader thread sees the socket close
-    seg = run_segment(sys.executable, [], 0, tmp_path, {}, 60, 0, "wasmtime")
+    seg = run_segment(WASMTIME, [], 0, tmp_path, {}, 60, 0, pool=pool)
     assert seg.completed and seg.runtime is not None
     assert seg.isolation == "spawn"
     assert "SIGKILL" in (seg.isolation_reason or "")

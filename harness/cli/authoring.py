@@ -10,6 +10,7 @@ from pathlib import Path
 
 from harness.cli import arguments
 from harness.errors import ExitCode
+from harness.execution.pool import WorkerPool
 from harness.execution.probe import runtime_state
 from harness.provision.toxenvs import load_project
 from harness.report import console
@@ -43,8 +44,8 @@ def add_schema(sub: arguments.Subparsers) -> None:
 
 def cmd_runtimes(options: argparse.Namespace) -> ExitCode:
     project = load_project(options.tox_ini)
-    with tempfile.TemporaryDirectory(prefix="wasm-compat-probe-") as tmp:
-        states = [runtime_state(project, spec, Path(tmp)) for spec in project.specs]
+    with tempfile.TemporaryDirectory(prefix="wasm-compat-probe-") as tmp, WorkerPool() as pool:
+        states = [runtime_state(project, spec, Path(tmp), pool) for spec in project.specs]
     print(console.runtimes_table([s.to_json() for s in states]))
     provisioned = sum(1 for s in states if s.provisioned)
     print(f"\n{len(states)} runtime(s) pinned in {project.ini}; {provisioned} provisioned")

@@ -22,7 +22,6 @@ from collections.abc import Callable
 import harness
 from harness.cli import arguments, authoring, results, run, search
 from harness.errors import ExitCode, HarnessError
-from harness.execution import forkserver
 
 # Each adds one subcommand, whose `handler` runs it; in the order `--help` lists them.
 SUBCOMMANDS: tuple[Callable[[arguments.Subparsers], None], ...] = (
@@ -69,5 +68,3 @@ def main(argv: list[str] | None = None) -> int:
             "wasm-compat: internal error (a bug in wasm-compat; please report it)", file=sys.stderr
         )
         return int(ExitCode.INTERNAL_ERROR)
-    finally:
-        forkserver.close_all()  # warm workers end with the command (atexit would, later)

@@ -8,6 +8,7 @@ from pathlib import Path
 from harness.analysis import baseline, diff
 from harness.cli import arguments, verdict
 from harness.errors import ExitCode
+from harness.execution.pool import WorkerPool
 from harness.execution.run import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S
 from harness.execution.shards import missing_upgrade_runs
 from harness.host import current_host
@@ -143,7 +144,8 @@ def cmd_report(options: argparse.Namespace) -> ExitCode:
 
 def cmd_merge(options: argparse.Namespace) -> ExitCode:
     results = joined(options.shards)
-    missing = missing_upgrade_runs(results, options)
+    with WorkerPool() as pool:  # --run-missing runs pairs here
+        missing = missing_upgrade_runs(results, options, pool)
     if any(r["status"] != "not_run" for r in missing):  # --run-missing ran them here
         results["sources"].append(("upgrade pairs run by this merge", current_host().to_json()))
     runs = results["runs"] + missing

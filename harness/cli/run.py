@@ -14,6 +14,7 @@ from harness.analysis import baseline, gate
 from harness.cli import arguments, verdict
 from harness.errors import ExitCode, HarnessError, RuntimeSelectionError
 from harness.execution import coordinator as session
+from harness.execution.pool import WorkerPool
 from harness.execution.probe import probe, runtime_state
 from harness.execution.run import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, select
 from harness.model.record import run_key
@@ -171,6 +172,11 @@ def _resumed(options: argparse.Namespace) -> tuple[argparse.Namespace, dict[str,
 
 
 def cmd_run(options: argparse.Namespace) -> ExitCode:
+    with WorkerPool() as pool:  # the run's worker processes end with it
+        return _run(options, pool)
+
+
+def _run(options: argparse.Namespace, pool: WorkerPool) -> ExitCode:
     previous: dict[str, Any] = {"runs": [], "runtimes": []}
     if options.resume:
         options, previous = _resumed(options)
@@ -185,7 +191,7 @@ def cmd_run(options: argparse.Namespace) -> ExitCode:
     entries = baseline.load(options.baseline)
     out: Path = options.out
     started = previous.get("started") or now()
-    runtimes = _requested_runtimes(options, out)
+    runtimes = _requested_runtimes(options, out, pool)
     writer = _open_results(options, runtimes, previous["runtimes"])
     planned = session.plan(cases, runtimes, options.cross_family)
     limits = session.Limits(options.timeout, options.memory_mb, options.keep_work)
@@ -204,7 +210,7 @@ def cmd_run(options: argparse.Namespace) -> ExitCode:
         progress.advance(run)
 
     try:
-        session.run_all(planned, suite, out, limits, record, options.jobs)
+        session.run_all(planned, suite, out, limits, record, options.jobs, pool)
         progress.finish()
         rerun = session.rerun_changed(
             runs,
@@ -216,6 +222,7 @@ def cmd_run(options: argparse.Namespace) -> ExitCode:
             options.reruns,
             options.jobs,
             recorded=lambda key, run: writer.rerun(key, run["reruns"], run["flaky"]),
+            pool=pool,
         )
         if rerun:
             print(
@@ -249,9 +256,9 @@ def _open_results(
     return writer
 
 
-def _requested_runtimes(options: argparse.Namespace, out: Path) -> list[Runtime]:
+def _requested_runtimes(options: argparse.Namespace, out: Path, pool: WorkerPool) -> list[Runtime]:
     scratch = out / "work" / ".probe"
-    found = [probe(python, scratch) for python in options.python]
+    found = [probe(python, scratch, pool=pool) for python in options.python]
     if options.runtime:
         project = load_project(options.tox_ini)
         patterns = [] if "all" in options.runtime else options.runtime
@@ -260,8 +267,8 @@ def _requested_runtimes(options: argparse.Namespace, out: Path) -> list[Runtime]
         except ValueError as exc:
             raise RuntimeSelectionError(f"{project.ini}: {exc}") from None
         # probes start each runtime's warm worker: in parallel, each in its own scratch dir
-        with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
-            found += pool.map(lambda s: runtime_state(project, s, scratch / s.name), specs)
+        with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as threads:
+            found += threads.map(lambda s: runtime_state(project, s, scratch / s.name, pool), specs)
     if not found:
-        found.append(probe(sys.executable, scratch))
+        found.append(probe(sys.executable, scratch, pool=pool))
     return found

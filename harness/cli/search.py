@@ -13,6 +13,7 @@ from typing import Any
 
 from harness.cli import arguments
 from harness.errors import ExitCode, HarnessError, RuntimeSelectionError
+from harness.execution.pool import WorkerPool
 from harness.scenario.fixtures import find_fixture_dir
 from harness.scenario.suite import load_suite
 
@@ -123,7 +124,8 @@ def cmd_bisect(options: argparse.Namespace) -> ExitCode:
     versions = bisect.index_versions(options.family, python_version)
     out = options.out or Path(tempfile.mkdtemp(prefix="wasm-compat-bisect-"))
     print(f"bisect {case.id} on {options.family} {options.good} (good) .. {options.bad} (bad)")
-    found = bisect.bisect(request, out, lambda line: print(line, flush=True), versions)
+    with WorkerPool() as pool:
+        found = bisect.bisect(request, out, lambda line: print(line, flush=True), versions, pool)
     print(
         f"\nfirst release that differs: {options.family} {found.first_bad} "
         f"({found.last_good} is the last that behaves like {options.good})"
@@ -170,6 +172,11 @@ def _pick_case(cases: list[Any], params: list[str]) -> Any:
 
 
 def cmd_explore(options: argparse.Namespace) -> ExitCode:
+    with WorkerPool() as pool:  # the two runtimes' workers end with the command
+        return _explore(options, pool)
+
+
+def _explore(options: argparse.Namespace, pool: WorkerPool) -> ExitCode:
     from harness.execution.probe import pinned_runtime
     from harness.provision.toxenvs import load_project
     from harness.search import explore
@@ -180,7 +187,7 @@ def cmd_explore(options: argparse.Namespace) -> ExitCode:
     work = Path(tempfile.mkdtemp(prefix="wasm-compat-explore-"))
     runtimes = []
     for pattern in options.runtime:
-        runtime = pinned_runtime(project, pattern, work / ".probe")
+        runtime = pinned_runtime(project, pattern, work / ".probe", pool)
         if runtime.unavailable:
             raise RuntimeSelectionError(f"{runtime.name}: {runtime.problem}")
         runtimes.append(runtime)
@@ -188,7 +195,7 @@ def cmd_explore(options: argparse.Namespace) -> ExitCode:
     library = find_fixture_dir(options.out if options.out.exists() else Path.cwd())
     if library is None:
         raise HarnessError("no wasm_fixtures/ directory here or above: run from the project")
-    explorer = explore.Explorer(pair, library, work, print, timeout=options.timeout)
+    explorer = explore.Explorer(pair, library, work, print, timeout=options.timeout, pool=pool)
     print(f"explore {pair[0].name} vs {pair[1].name}: {options.max_examples} sequences, seed "
           f"{options.seed}")  # fmt: skip
     found = explore.explore(explorer, options.max_examples, options.seed, options.store)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from harness.analysis import diff
+from harness.execution.pool import WorkerPool, pool_or_own
 from harness.execution.run import placeholder, run_case
 from harness.model.record import pair_label, run_key
 from harness.model.runtime import Runtime
@@ -96,7 +97,12 @@ Report = Callable[[dict[str, Any]], None]
 
 
 def execute(
-    planned: Planned, suite: Suite, out: Path, limits: Limits, reason: str | None = None
+    planned: Planned,
+    suite: Suite,
+    out: Path,
+    limits: Limits,
+    pool: WorkerPool | None = None,
+    reason: str | None = None,
 ) -> dict[str, Any]:
     blocked = reason or planned.blocked
     if blocked:
@@ -108,7 +114,8 @@ def execute(
         out,
         limits.timeout,
         limits.memory_mb,
-        limits.keep_work,
+        pool,
+        keep_work=limits.keep_work,
         consumer=planned.consumer,
         producer=planned.producer,
     )
@@ -121,19 +128,22 @@ def run_all(
     limits: Limits,
     report: Report,
     jobs: int = 1,
+    pool: WorkerPool | None = None,
 ) -> list[dict[str, Any]]:
     """Run everything planned, `jobs` at a time (each run is a chain of worker processes, so
-    threads only wait); `report` is called, serialized, as each run ends."""
+    threads only wait); `report` is called, serialized, as each run ends. Without a `pool` the
+    call opens one of its own."""
     lock = threading.Lock()
     runs: list[dict[str, Any]] = []
+    with pool_or_own(pool) as own:
 
-    def one(item: Planned) -> None:
-        record = execute(item, suite, out, limits)
-        with lock:
-            report(record)
-            runs.append(record)
+        def one(item: Planned) -> None:
+            record = execute(item, suite, out, limits, own)
+            with lock:
+                report(record)
+                runs.append(record)
 
-    _each(one, planned, jobs)
+        _each(one, planned, jobs)
     return runs
 
 
@@ -166,11 +176,12 @@ def rerun_changed(
     times: int,
     jobs: int = 1,
     recorded: Callable[[tuple[str, str, str], dict[str, Any]], None] | None = None,
+    pool: WorkerPool | None = None,
 ) -> int:
     """Rerun, `times` more each in fresh processes, every run on either side of a transition
     that is not `same`; a run whose signature changes is marked flaky. A run that already has
     its reruns (a resumed run) is not rerun; `recorded` is told of each new one. Returns runs
-    rerun."""
+    rerun. Without a `pool` the call opens one of its own."""
     if times <= 0:
         return 0
     wanted = diff.needs_rerun(diff.transitions(runs, runtimes))
@@ -183,15 +194,19 @@ def rerun_changed(
         if key in wanted and item is not None and record["outcome"] != "not_run" and fresh:
             chosen.append((item, record))
 
-    def again(pair: tuple[Planned, dict[str, Any]]) -> None:
-        item, record = pair
-        reruns = [execute(item, suite, out, limits) for _ in range(times)]
-        record["reruns"] = [diff.summary_of(diff.signature(r)) for r in reruns]
-        record["flaky"] = diff.is_flaky(record, reruns)
-        if recorded is not None:
-            key = run_key(record)
-            with _lock:
-                recorded(key, record)
+    if not chosen:
+        return 0
+    with pool_or_own(pool) as own:
 
-    _each(again, chosen, jobs)
+        def again(pair: tuple[Planned, dict[str, Any]]) -> None:
+            item, record = pair
+            reruns = [execute(item, suite, out, limits, own) for _ in range(times)]
+            record["reruns"] = [diff.summary_of(diff.signature(r)) for r in reruns]
+            record["flaky"] = diff.is_flaky(record, reruns)
+            if recorded is not None:
+                key = run_key(record)
+                with _lock:
+                    recorded(key, record)
+
+        _each(again, chosen, jobs)
     return len(chosen)

@@ -1,4 +1,4 @@
-"""Warm workers: one fork server per runtime, asked for a forked child per segment.
+"""A warm worker: one fork server per runtime, asked for a forked child per segment.
 
 A fork server (`harness.worker.forkserver`) is started with the runtime env's interpreter and
 imports the runtime once; each segment's process is then a fork of it instead of a fresh
@@ -6,17 +6,14 @@ interpreter, which removes the interpreter's start-up and the runtime's import f
 segment without weakening isolation (the child is in its own session, with its own work dir,
 environment, stderr and memory cap, and ends with its segment).
 
-Where forking is unsafe or impossible (the server cannot start, dies, finds threads after the
-import, or `WASM_COMPAT_ISOLATION=spawn`), `server_for` says why, and the segment runs in a fresh
-interpreter as before; the run records which isolation each segment had and why.
-
-Several threads may ask one server for forks at once: requests carry an id, one lock orders the
-writes, and one reader thread per server hands each reply to the request that it answers.
+The servers belong to a `WorkerPool` (`harness.execution.pool`), which starts them on first use
+and closes them when the command that opened it ends. Several threads may ask one server for
+forks at once: requests carry an id, one lock orders the writes, and one reader thread per
+server hands each reply to the request that it answers.
 """
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import itertools
 import os
@@ -31,29 +28,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
+from harness.execution.messages import check_event
+from harness.model.process import exit_description, stderr_tail
+from harness.model.runtime import WorkerCommand
 from harness.worker.protocol import PROTOCOL_VERSION, ProtocolError, decode, encode
 
-ISOLATION_ENV = "WASM_COMPAT_ISOLATION"
-FORK, SPAWN = "fork", "spawn"
 START_TIMEOUT_S = 120.0
 REPLY_TIMEOUT_S = 30.0
 PACKET = 1 << 20
-STDERR_TAIL_BYTES = 2000
 
-Key = tuple[str, str | None, str]  # interpreter, family, variant
 EnvFor = Callable[[Path], dict[str, str]]
 
 
 class ServerUnavailable(Exception):
     """This server cannot fork (any more); the message says why, for the run's record."""
-
-
-def isolation_mode() -> str:
-    mode = os.environ.get(ISOLATION_ENV, "").strip().lower() or FORK
-    if mode not in (FORK, SPAWN):
-        raise HarnessError(f"{ISOLATION_ENV} must be {FORK!r} or {SPAWN!r}, found {mode!r}")
-    return mode
 
 
 @dataclass
@@ -90,9 +78,8 @@ class ForkedChild:
 
 
 class ForkServer:
-    def __init__(self, python: str, family: str | None, variant: str, env_for: EnvFor) -> None:
-        self.python, self.family, self.variant = python, family, variant
-        self._env_for = env_for
+    def __init__(self, worker: WorkerCommand, env_for: EnvFor) -> None:
+        self.worker = worker
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._pending: dict[int, _Request] = {}
@@ -100,12 +87,7 @@ class ForkServer:
         self._home = tempfile.mkdtemp(prefix="wasm-compat-forkserver-")
         self._stderr = tempfile.TemporaryFile(prefix="wasm-compat-forkserver-stderr-")  # noqa: SIM115 - read when it dies
         self._sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        command = [python, "-m", "harness.worker", "--fork-server"]
-        command += ["--control-fd", str(theirs.fileno())]
-        if family:
-            command += ["--family", family]
-        if variant:
-            command += ["--variant", variant]
+        command = worker.with_options("--fork-server", "--control-fd", str(theirs.fileno()))
         try:
             self._proc = subprocess.Popen(
                 command,
@@ -140,7 +122,11 @@ class ForkServer:
             reason = f"fork server {self._died()}"
             self.close()
             raise ServerUnavailable(reason)
-        message = decode(data)
+        try:
+            message = _received(data)
+        except ProtocolError as exc:
+            self.close()
+            raise ServerUnavailable(f"fork server answered {data[:200]!r}: {exc}") from None
         if message["name"] == "worker_failed":
             self.close()
             raise ServerUnavailable(f"the fork server cannot load the runtime: {message['reason']}")
@@ -186,7 +172,7 @@ class ForkServer:
                 data = self._sock.recv(PACKET)
                 if not data:
                     break
-                message = decode(data)
+                message = _received(data)
                 with self._lock:
                     request = self._pending.get(message.get("id", -1))
                     if request is None:
@@ -222,11 +208,8 @@ class ForkServer:
             code = self._proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             return "closed its control socket"
-        how = f"killed by {_signal_name(-code)}" if code < 0 else f"exited with {code}"
-        self._stderr.seek(0, os.SEEK_END)
-        self._stderr.seek(max(0, self._stderr.tell() - STDERR_TAIL_BYTES))
-        lines = self._stderr.read().decode("utf-8", "replace").strip().splitlines()
-        return f"{how}" + (f": {lines[-1]}" if lines else "")
+        lines = stderr_tail(self._stderr).strip().splitlines()
+        return exit_description(code) + (f": {lines[-1]}" if lines else "")
 
     # -- end -----------------------------------------------------------------------------
     def close(self) -> None:
@@ -253,70 +236,13 @@ class ForkServer:
         shutil.rmtree(self._home, ignore_errors=True)
 
 
-def _signal_name(number: int) -> str:
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return f"signal {number}"
-
-
-_servers: dict[Key, ForkServer | str] = {}  # a server, or why this runtime spawns instead
-_starting: dict[Key, threading.Lock] = {}
-_retired: list[ForkServer] = []
-_registry = threading.Lock()
-
-
-def server_for(
-    python: str, family: str | None, variant: str, env_for: EnvFor
-) -> tuple[ForkServer | None, str | None]:
-    """The warm server for this runtime (started on first use), or None and why not."""
-    if isolation_mode() == SPAWN:
-        return None, f"{ISOLATION_ENV}=spawn"
-    if not hasattr(os, "fork") or not hasattr(socket, "send_fds"):
-        return None, "this platform cannot fork a warm worker"
-    key: Key = (python, family, variant)
-    with _registry:
-        known = _servers.get(key)
-        if isinstance(known, ForkServer):
-            return known, None
-        if isinstance(known, str):
-            return None, known
-        starting = _starting.setdefault(key, threading.Lock())
-    with starting:  # one thread starts it; the others wait for it
-        with _registry:
-            known = _servers.get(key)
-        if known is None:
-            try:
-                server = ForkServer(python, family, variant, env_for)
-                server.start()
-                known = server
-            except (OSError, ServerUnavailable) as exc:
-                known = str(exc) if isinstance(exc, ServerUnavailable) else f"cannot start: {exc}"
-            with _registry:
-                _servers[key] = known
-    return (known, None) if isinstance(known, ForkServer) else (None, known)
-
-
-def forget(python: str, family: str | None, variant: str, reason: str) -> None:
-    """This runtime's server stopped being usable: spawn from now on. It is closed with the
-    others, not now: segments it forked for other threads may still be running."""
-    key: Key = (python, family, variant)
-    with _registry:
-        known = _servers.get(key)
-        _servers[key] = reason
-        if isinstance(known, ForkServer):
-            _retired.append(known)
+def _received(packet: bytes) -> dict[str, Any]:
+    """A control message from the server, checked against its schema (ProtocolError if not)."""
+    message = decode(packet)
+    check_event(message, "control")
+    return message
 
 
 def close_all() -> None:
-    """Shut every server down (the CLI does so when a command ends, atexit in any case)."""
-    with _registry:
-        servers = [s for s in _servers.values() if isinstance(s, ForkServer)] + _retired
-        _servers.clear()
-        _retired.clear()
-        _starting.clear()
-    for server in servers:
-        server.close()
-
-
-atexit.register(close_all)
+    """Nothing to close: servers belong to the `WorkerPool` of the command that opened them.
+    Kept only for tests/test_host.py's callers from before the pool; goes with them."""

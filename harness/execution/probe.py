@@ -10,11 +10,12 @@ from typing import Any
 
 from harness.analysis.normalize import normalize
 from harness.errors import RuntimeSelectionError
-from harness.execution import forkserver
-from harness.execution.segment import STDERR_TAIL_LINES, SegmentRun, run_segment
+from harness.execution.pool import FORK, WorkerPool, pool_or_own
+from harness.execution.segment import SegmentRun, run_segment
 from harness.host import cpu_dependence, current_host
 from harness.model.outcome import CRASH, describe
-from harness.model.runtime import Runtime
+from harness.model.process import CAUSE_LINES, PANIC_NEW, PANIC_OLD, TAIL_LINES
+from harness.model.runtime import Runtime, WorkerCommand
 from harness.plan.matrix import RuntimeSpec, select
 from harness.provision.toxenvs import ToxProject, python39_hint, python39_path
 from harness.scenario.model import cases, parse_scenario
@@ -26,14 +27,20 @@ def probe(
     name: str | None = None,
     family: str | None = None,
     variant: str = "",
+    pool: WorkerPool | None = None,
 ) -> Runtime:
-    """Ask a worker on this interpreter which runtime it has, without running any step."""
+    """Ask a worker on this interpreter which runtime it has, without running any step, and
+    whether it can compile a trivial module. Without a `pool` the call opens one of its own."""
+    with pool_or_own(pool) as own:
+        return _probe(WorkerCommand.python(python, family, variant), scratch, name, own)
+
+
+def _probe(worker: WorkerCommand, scratch: Path, name: str | None, pool: WorkerPool) -> Runtime:
+    python, family, variant = worker.argv[0], worker.family, worker.variant
     scratch.mkdir(parents=True, exist_ok=True)
     label = name or Path(python).name
     try:
-        seg = run_segment(
-            python, [], 0, scratch, {}, timeout=120, memory_mb=0, family=family, variant=variant
-        )
+        seg = run_segment(worker, [], 0, scratch, {}, timeout=120, memory_mb=0, pool=pool)
     except OSError as exc:
         return Runtime(label, python, unavailable=f"cannot start {python}: {exc}")
     if seg.runtime is None:
@@ -49,7 +56,7 @@ def probe(
     label = f"{info['family']}-{info['version']}" + (
         f"-{info['variant']}" if info["variant"] else ""
     )
-    broken = _cannot_compile(python, scratch, family, variant)
+    broken = _cannot_compile(worker, scratch, pool)
     if broken:
         reason, on_cpu = broken
         return Runtime(
@@ -79,7 +86,7 @@ _SMOKE_WASM = bytes.fromhex("0061736d0100000001040160000003020100070501016600000
 
 
 def _cannot_compile(
-    python: str, scratch: Path, family: str | None, variant: str
+    worker: WorkerCommand, scratch: Path, pool: WorkerPool
 ) -> tuple[str, bool] | None:
     """Why this runtime cannot compile and instantiate a trivial module, if it cannot, and
     whether that depends on this host's CPU."""
@@ -89,24 +96,23 @@ def _cannot_compile(
     steps = [s.to_json() for s in cases(smoke)[0].segments[0]]
 
     def attempt() -> SegmentRun:
-        return run_segment(
-            python, steps, 0, scratch, {"smoke": str(module)}, 120, 0, family, variant
-        )
+        return run_segment(worker, steps, 0, scratch, {"smoke": str(module)}, 120, 0, pool=pool)
 
     try:
         seg = attempt()
         failed = next((r for r in seg.results if r.get("outcome") != "ok"), None)
-        if failed and _cause_lost(failed) and seg.isolation == forkserver.FORK:
-            # A fork's crash report carries the warm worker's frames too, and the stderr tail
-            # can lose the line that says why; a fresh interpreter's is shorter. The runtime
-            # is unusable either way, so its warm worker is not needed any more.
-            forkserver.forget(python, family, variant, "it cannot compile a trivial module")
+        if failed and _cause_lost(failed) and seg.isolation == FORK:
+            # A fork's crash report carries the warm worker's frames too; the stderr tail keeps
+            # the lines that say why above them, but where none was found a fresh interpreter
+            # is asked once more. The runtime is unusable either way, so its warm worker is not
+            # needed any more.
+            pool.forget(worker, "it cannot compile a trivial module")
             again = attempt()
             retried = next((r for r in again.results if r.get("outcome") != "ok"), None)
             if retried and not _cause_lost(retried):
                 seg, failed = again, retried
     except OSError as exc:
-        return f"cannot start {python}: {exc}", False
+        return f"cannot start {worker.argv[0]}: {exc}", False
     if failed is None and seg.completed:
         return None
     if failed is None:
@@ -138,7 +144,7 @@ def _cause_lost(failed: dict[str, Any]) -> bool:
     tail = failed.get("stderr_tail") or ""
     if failed["outcome"] != CRASH or rust_panic(tail) is not None:
         return False
-    return crash_cause(tail) is None or len(tail.splitlines()) >= STDERR_TAIL_LINES
+    return crash_cause(tail) is None or len(tail.splitlines()) >= TAIL_LINES
 
 
 def _on_this_cpu(reason: str, *evidence: str | None) -> tuple[str, bool]:
@@ -149,18 +155,9 @@ def _on_this_cpu(reason: str, *evidence: str | None) -> tuple[str, bool]:
     return f"{reason}; depends on this host's CPU ({current_host().cpu_summary}): {why}", True
 
 
-# Rust's panic line, before 1.73 (`panicked at 'MSG', FILE:L:C`) and since (`panicked at
-# FILE:L:C:` then MSG on the next line); FILE under cargo's registry names the crate and version.
-_PANIC_OLD = re.compile(r"panicked at '(?P<message>.*)', (?P<file>\S+?):\d+:\d+")
-_PANIC_NEW = re.compile(r"panicked at (?P<file>\S+?):\d+:\d+:\n(?P<message>[^\n]*)")
+# A panic's FILE under cargo's registry names the crate and version (the panic and cause lines
+# themselves are `harness.model.process`'s, which keeps them in the stderr tail).
 _CRATE = re.compile(r"/(?P<crate>[A-Za-z0-9_-]+?)-(?P<version>\d+\.\d+\.\d+[^/]*)/src/")
-# Other lines that say why a process died (a dynamic loader's or a C library's assertion, a
-# Rust runtime abort); Python's own `Fatal Python error: Aborted` only repeats the signal.
-_CAUSE_LINES = re.compile(
-    r"^(?:.*\b(?P<line>Inconsistency detected by ld\.so: .*|Assertion `.*' failed\.?"
-    r"|fatal runtime error: .*|memory allocation of \d+ bytes failed.*))$",
-    re.M,
-)
 
 
 def rust_panic(stderr: str | None) -> tuple[str, str | None] | None:
@@ -168,7 +165,7 @@ def rust_panic(stderr: str | None) -> tuple[str, str | None] | None:
     registry crate."""
     if not stderr:
         return None
-    found = _PANIC_OLD.search(stderr) or _PANIC_NEW.search(stderr)
+    found = PANIC_OLD.search(stderr) or PANIC_NEW.search(stderr)
     if found is None:
         return None
     crate = _CRATE.search(found["file"])
@@ -182,11 +179,13 @@ def crash_cause(stderr: str | None) -> str | None:
         message, crate = panic
         text = f"panicked at '{normalize(message)}'"
         return f"{text} ({crate})" if crate else text
-    found = _CAUSE_LINES.search(stderr or "")
+    found = CAUSE_LINES.search(stderr or "")
     return normalize(found["line"]) if found else None
 
 
-def pinned_runtime(project: ToxProject, pattern: str, scratch: Path) -> Runtime:
+def pinned_runtime(
+    project: ToxProject, pattern: str, scratch: Path, pool: WorkerPool | None = None
+) -> Runtime:
     """The one runtime pinned in tox.ini that `pattern` names, probed."""
     try:
         specs = select(project.specs, [pattern])
@@ -195,10 +194,12 @@ def pinned_runtime(project: ToxProject, pattern: str, scratch: Path) -> Runtime:
     if len(specs) != 1:
         names = ", ".join(s.name for s in specs)
         raise RuntimeSelectionError(f"{project.ini}: {pattern!r} names {len(specs)}: {names}")
-    return runtime_state(project, specs[0], scratch)
+    return runtime_state(project, specs[0], scratch, pool)
 
 
-def runtime_state(project: ToxProject, spec: RuntimeSpec, scratch: Path) -> Runtime:
+def runtime_state(
+    project: ToxProject, spec: RuntimeSpec, scratch: Path, pool: WorkerPool | None = None
+) -> Runtime:
     """Probe a runtime's env: which interpreter, which version actually installed, usable or not."""
     python = project.env_python(spec)
     base = Runtime(
@@ -215,7 +216,7 @@ def runtime_state(project: ToxProject, spec: RuntimeSpec, scratch: Path) -> Runt
         base.unavailable = why
         base.provisioned = False
         return base
-    found = probe(str(python), scratch, spec.name, spec.family, spec.variant)
+    found = probe(str(python), scratch, spec.name, spec.family, spec.variant, pool)
     found.family, found.variant = spec.family, spec.variant
     if found.unavailable and "is not installed" in found.unavailable:
         found.unavailable += (

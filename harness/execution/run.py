@@ -6,10 +6,12 @@ import re
 import shutil
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness.analysis.normalize import normalize
+from harness.execution.pool import WorkerPool, pool_or_own
 from harness.execution.segment import SegmentRun, not_run, run_segment
 from harness.model.outcome import NOT_RUN, OK, UNSUPPORTED, intended_stop
 from harness.model.runtime import Runtime
@@ -44,6 +46,8 @@ def run_case(
     out: Path,
     timeout: float,
     memory_mb: int,
+    pool: WorkerPool | None = None,
+    *,
     keep_work: bool = False,
     consumer: Runtime | None = None,
     producer: Runtime | None = None,
@@ -52,65 +56,137 @@ def run_case(
 
     With a `consumer`, this is an upgrade run: the segments before the first restart run on
     `runtime` (the producer), the rest on the consumer, as an application does across an upgrade.
-    With a `producer`, the first segment runs there instead and the run is `runtime`'s.
+    With a `producer`, the first segment runs there instead and the run is `runtime`'s. Without a
+    `pool` the call opens one of its own.
     """
-    upgrade = consumer is not None
     label = f"{runtime.name}→{consumer.name}" if consumer is not None else runtime.name
     workdir = workdir_for(out, case, label)
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
-    fixtures = {name: str(builder.build(name)) for name in sorted(case.fixtures)}
-    limit = case.scenario.timeout or timeout
-    results: list[dict[str, Any]] = []
-    segments: list[dict[str, Any]] = []
+    chain = _Chain(
+        case,
+        [producer or runtime, *[consumer or runtime] * (len(case.segments) - 1)],
+        workdir,
+        {name: str(builder.build(name)) for name in sorted(case.fixtures)},
+        case.scenario.timeout or timeout,
+        memory_mb,
+    )
+    known = _known(case, runtime, consumer, producer)
     started = time.monotonic()
+    with pool_or_own(pool) as own:
+        done = chain.run(known, own)
+    results = _annotated(done.results, case, known)
+    status = run_status(results)
+    kept = status == "fail" or keep_work
+    if not kept:
+        shutil.rmtree(workdir, ignore_errors=True)
+    record = _identity(case, runtime, consumer)
+    if producer is not None:
+        record["producer"] = producer.name
+    applied = sorted({r["known"] for r in results if r.get("known") and r["outcome"] != NOT_RUN})
+    if applied:
+        record["known"] = applied
+    record.update(
+        outcome=run_outcome(results),
+        status=status,
+        reason=done.stop_reason,
+        steps=results,
+        segments=done.segments,
+        duration_s=round(time.monotonic() - started, 6),
+        workdir=str(workdir) if kept else None,
+    )
+    return record
+
+
+@dataclass
+class _Done:
+    """A case's segments so far: their results, their records, and why the rest do not run."""
+
+    results: list[dict[str, Any]] = field(default_factory=list)
+    segments: list[dict[str, Any]] = field(default_factory=list)
     stop_reason: str | None = None
-    observed = False  # stopped by an observation: the steps not run are as intended
-    if consumer is not None:
-        known = case.known_for(None, runtime.name, consumer.name)
-    else:
-        known = case.known_for(runtime.name, producer.name if producer else None)
-    for index, steps in enumerate(case.segments):
-        payload = [_with_known(s.to_json(), known) for s in steps]
-        if stop_reason is not None:
-            results += [not_run(s, stop_reason, observed) for s in payload]
-            continue
-        on = consumer if consumer is not None and index > 0 else runtime
-        if producer is not None and index == 0:
-            on = producer
-        seg: SegmentRun = run_segment(
-            on.python, payload, index, workdir, fixtures, limit, memory_mb, on.family, on.variant
-        )
-        segments.append(
-            {
-                "index": index,
-                "runtime": on.name,
-                "returncode": seg.returncode,
-                "duration_s": seg.duration_s,
-                "isolation": seg.isolation,
-                "isolation_reason": seg.isolation_reason,
-            }
-        )
-        if seg.unavailable:
-            stop_reason = f"runtime {on.name} unavailable: {seg.unavailable}"
-        elif seg.stopped:
-            stop_reason, observed = seg.stopped, True
-        done = {r["index"] for r in seg.results}
-        results += seg.results
-        if not seg.completed and stop_reason is None:
-            failed = next((r for r in seg.results if r.get("met") is False), None)
-            last = seg.results[-1] if seg.results else None
-            if failed:
-                stop_reason = (
-                    f"step {failed['index'] + 1} ({failed['op']}) did not meet its expectation"
-                )
-            elif last is not None and (why := intended_stop(last, last["index"] in known)):
-                stop_reason, observed = why, True  # it crashed or hung where that was allowed
-            else:
-                stop_reason = "segment did not finish"
-        results += [
-            not_run(s, stop_reason or "", observed) for s in payload if s["index"] not in done
-        ]
+    observed: bool = False  # stopped by an observation: the steps not run are as intended
+
+
+@dataclass(frozen=True)
+class _Chain:
+    """A case's segments, each on its runtime, sharing one work dir."""
+
+    case: Case
+    runtimes: list[Runtime]  # one per segment
+    workdir: Path
+    fixtures: dict[str, str]
+    limit: float
+    memory_mb: int
+
+    def run(self, known: dict[int, Known], pool: WorkerPool) -> _Done:
+        done = _Done()
+        for index, steps in enumerate(self.case.segments):
+            payload = [_with_known(s.to_json(), known) for s in steps]
+            if done.stop_reason is not None:
+                done.results += [not_run(s, done.stop_reason, done.observed) for s in payload]
+                continue
+            on = self.runtimes[index]
+            seg = run_segment(
+                on.worker_command,
+                payload,
+                index,
+                self.workdir,
+                self.fixtures,
+                self.limit,
+                self.memory_mb,
+                pool=pool,
+            )
+            done.segments.append(
+                {
+                    "index": index,
+                    "runtime": on.name,
+                    "returncode": seg.returncode,
+                    "duration_s": seg.duration_s,
+                    "isolation": seg.isolation,
+                    "isolation_reason": seg.isolation_reason,
+                }
+            )
+            _take(done, seg, on, payload, known)
+        return done
+
+
+def _take(
+    done: _Done,
+    seg: SegmentRun,
+    on: Runtime,
+    payload: list[dict[str, Any]],
+    known: dict[int, Known],
+) -> None:
+    """A segment's results into `done`, and why the segments after it do not run, if so."""
+    if seg.unavailable:
+        done.stop_reason = f"runtime {on.name} unavailable: {seg.unavailable}"
+    elif seg.stopped:
+        done.stop_reason, done.observed = seg.stopped, True
+    finished = {r["index"] for r in seg.results}
+    done.results += seg.results
+    if not seg.completed and done.stop_reason is None:
+        failed = next((r for r in seg.results if r.get("met") is False), None)
+        last = seg.results[-1] if seg.results else None
+        if failed:
+            done.stop_reason = (
+                f"step {failed['index'] + 1} ({failed['op']}) did not meet its expectation"
+            )
+        elif last is not None and (why := intended_stop(last, last["index"] in known)):
+            done.stop_reason, done.observed = why, True  # it crashed or hung where allowed
+        else:
+            done.stop_reason = "segment did not finish"
+    done.results += [
+        not_run(s, done.stop_reason or "", done.observed)
+        for s in payload
+        if s["index"] not in finished
+    ]
+
+
+def _annotated(
+    results: list[dict[str, Any]], case: Case, known: dict[int, Known]
+) -> list[dict[str, Any]]:
+    """Results with their messages normalized and cut, and what the scenario says of them."""
     stated = {
         s.index: s.args["results"] for seg in case.segments for s in seg if s.args.get("results")
     }
@@ -121,25 +197,16 @@ def run_case(
             r["known"] = known[r["index"]].reason
         if r["index"] in stated:  # the scenario's own results, whatever a known entry says
             r["stated_results"] = stated[r["index"]]
-    status = run_status(results)
-    if status != "fail" and not keep_work:
-        shutil.rmtree(workdir, ignore_errors=True)
-    record = _identity(case, runtime, consumer) if upgrade else _identity(case, runtime)
-    if producer is not None:
-        record["producer"] = producer.name
-    applied = sorted({r["known"] for r in results if r.get("known") and r["outcome"] != NOT_RUN})
-    if applied:
-        record["known"] = applied
-    record.update(
-        outcome=run_outcome(results),
-        status=status,
-        reason=stop_reason,
-        steps=results,
-        segments=segments,
-        duration_s=round(time.monotonic() - started, 6),
-        workdir=str(workdir) if status == "fail" or keep_work else None,
-    )
-    return record
+    return results
+
+
+def _known(
+    case: Case, runtime: Runtime, consumer: Runtime | None, producer: Runtime | None
+) -> dict[int, Known]:
+    """The case's known behaviour on these runtimes, by step index."""
+    if consumer is not None:
+        return case.known_for(None, runtime.name, consumer.name)
+    return case.known_for(runtime.name, producer.name if producer else None)
 
 
 def _with_known(step: dict[str, Any], known: dict[int, Known]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.execution import coordinator as session
+from harness.execution.pool import WorkerPool
 from harness.execution.probe import runtime_state
 from harness.execution.run import placeholder, run_case
 from harness.model.runtime import Runtime
@@ -18,7 +19,7 @@ from harness.store.merge import missing_pairs, unrun_pair
 
 
 def missing_upgrade_runs(
-    joined: dict[str, Any], options: argparse.Namespace
+    joined: dict[str, Any], options: argparse.Namespace, pool: WorkerPool
 ) -> list[dict[str, Any]]:
     pairs = missing_pairs(joined)
     if not pairs:
@@ -27,7 +28,7 @@ def missing_upgrade_runs(
     if options.run_missing:
         project = load_project(options.tox_ini)
         scratch = options.out / "work" / ".probe"
-        local = {s.name: runtime_state(project, s, scratch) for s in project.specs}
+        local = {s.name: runtime_state(project, s, scratch, pool) for s in project.specs}
     runs = []
     limits = session.Limits(options.timeout, options.memory_mb)
     for sample, a, b in pairs:
@@ -45,6 +46,7 @@ def missing_upgrade_runs(
                     options.out,
                     limits.timeout,
                     limits.memory_mb,
+                    pool,
                     consumer=consumer,
                 )
             )

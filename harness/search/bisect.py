@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.analysis import diff
 from harness.errors import HarnessError
@@ -27,6 +27,9 @@ from harness.plan.matrix import (
     parse_runtime_name,
     version_key,
 )
+
+if TYPE_CHECKING:
+    from harness.execution.pool import WorkerPool
 
 SAME, DIFFERENT, UNTESTABLE = "same", "different", "untestable"
 
@@ -237,9 +240,15 @@ def interpreter_for(spec: RuntimeSpec) -> str:
     return str(python)
 
 
-def bisect(request: Request, out: Path, report: Report, versions: Sequence[str]) -> Outcome:
+def bisect(
+    request: Request,
+    out: Path,
+    report: Report,
+    versions: Sequence[str],
+    pool: WorkerPool | None = None,
+) -> Outcome:
     """Find the first release between good and bad that behaves unlike good. `versions` are the
-    family's releases on the index."""
+    family's releases on the index. The runs' workers come from `pool` (each probe has its own)."""
     from harness.execution.probe import probe as probe_runtime
     from harness.execution.run import run_case
 
@@ -270,16 +279,17 @@ def bisect(request: Request, out: Path, report: Report, versions: Sequence[str])
                     out,
                     request.timeout,
                     request.memory_mb,
+                    pool,
                 )
             elif request.side == "consumer":
                 record = run_case(
                     request.case, fixed, request.builder, out, request.timeout,
-                    request.memory_mb, consumer=candidate,
+                    request.memory_mb, pool, consumer=candidate,
                 )  # fmt: skip
             else:
                 record = run_case(
                     request.case, candidate, request.builder, out, request.timeout,
-                    request.memory_mb, consumer=fixed,
+                    request.memory_mb, pool, consumer=fixed,
                 )  # fmt: skip
             runs[version] = record
             report(f"  {version:>10}  {describe(record)}")

@@ -19,7 +19,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from hypothesis import HealthCheck, Phase, find, settings
@@ -29,6 +29,9 @@ from hypothesis.errors import NoSuchExample
 from harness.analysis import diff
 from harness.errors import HarnessError
 from harness.scenario.scaffold import schema_reference
+
+if TYPE_CHECKING:
+    from harness.execution.pool import WorkerPool
 
 
 class ExploreError(HarnessError):
@@ -240,9 +243,11 @@ class Explorer:
         report: Callable[[str], None],
         timeout: float = 20.0,
         memory_mb: int = 2048,
+        pool: WorkerPool | None = None,
     ) -> None:
         from harness.scenario.fixtures import FixtureBuilder
 
+        self.pool = pool  # the command's; without one, each run opens its own
         self.runtimes = runtimes
         self.work = work
         self.report = report
@@ -267,7 +272,7 @@ class Explorer:
         scenario = parse_scenario(sequence.document("explored"), {}, "explored.yaml", "explored")
         (case,) = cases(scenario)
         a, b = (
-            run_case(case, r, self.builder, self.work, self.timeout, self.memory_mb)
+            run_case(case, r, self.builder, self.work, self.timeout, self.memory_mb, self.pool)
             for r in self.runtimes
         )
         self.count += 1
