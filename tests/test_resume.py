@@ -44,6 +44,12 @@ def orphaned_workers() -> list[str]:
     return found
 
 
+def private_tmp(tmp_path: Path) -> dict[str, str]:
+    """The environment of a coordinator whose temporary folders go under tmp_path/tmp."""
+    (tmp_path / "tmp").mkdir(exist_ok=True)
+    return {**os.environ, "TMPDIR": str(tmp_path / "tmp")}
+
+
 def wait_until_gone(folder: Path, seconds: float = 10.0) -> list[str]:
     deadline = time.monotonic() + seconds
     while (processes_under(folder) or orphaned_workers()) and time.monotonic() < deadline:
@@ -55,7 +61,11 @@ def test_a_killed_run_is_resumed_without_losing_or_repeating_runs(tmp_path: Path
     out = tmp_path / "out"
     command = [sys.executable, "-m", "harness", "run", "--out", str(out), "-j", "1"]
     coordinator = subprocess.Popen(
-        command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        command,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=private_tmp(tmp_path),  # the folders a SIGKILL leaves behind land there
     )
     deadline = time.monotonic() + 120
     while recorded_runs(out) < 12 and time.monotonic() < deadline:
@@ -105,6 +115,7 @@ def test_ctrl_c_stops_a_run_and_leaves_nothing_running(tmp_path: Path) -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        env=private_tmp(tmp_path),
     )
     deadline = time.monotonic() + 120
     while recorded_runs(out) < 8 and time.monotonic() < deadline:
@@ -114,3 +125,4 @@ def test_ctrl_c_stops_a_run_and_leaves_nothing_running(tmp_path: Path) -> None:
     assert coordinator.returncode == 130 and "interrupted" in stderr
     assert (out / "compat.json").exists()  # what ran is reported, in a `finally`
     assert wait_until_gone(out) == []
+    assert list((tmp_path / "tmp").iterdir()) == []  # the worker pool's folders went too
