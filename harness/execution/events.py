@@ -26,7 +26,6 @@ class Received:
     python: str | None = None
     unavailable: str | None = None  # the runtime cannot be imported or used in this env
     harness_error: str | None = None  # the worker itself failed: a bug in wasm-compat
-    started: bool = False  # the worker began the segment
     in_flight: int | None = None  # the index of a step started and not finished
     completed: bool = False
     stopped: str | None = None  # an observation ended other than ok; later segments do not run
@@ -70,8 +69,7 @@ def worker_failed(received: Received, message: Message) -> bool:
 
 
 def segment_started(received: Received, message: Message) -> bool:
-    received.started = True
-    return True
+    return True  # nothing to record: which steps ran is told step by step
 
 
 def step_started(received: Received, message: Message) -> bool:

@@ -142,9 +142,8 @@ def start(
         env = pool.segment_env(workdir)
         server, reason = pool.server_for(worker)
         if server is not None:
-            forked = _fork(server, workdir, env, memory_mb, commands, stderr)
+            forked = _fork(server, workdir, env, memory_mb, commands, stderr, started)
             if isinstance(forked, SegmentProcess):
-                forked.started = started
                 return forked
             reason = forked
             pool.forget(worker, reason)
@@ -166,6 +165,7 @@ def _fork(
     memory_mb: int,
     commands: bytes,
     stderr: IO[bytes],
+    started: float,
 ) -> SegmentProcess | str:
     """A child forked by the server with the commands on its protocol socket, or why not."""
     ours, theirs = socket.socketpair()
@@ -184,7 +184,7 @@ def _fork(
     with contextlib.suppress(OSError):
         ours.sendall(rest)
         ours.shutdown(socket.SHUT_WR)
-    return SegmentProcess(child, ours, stderr, time.monotonic(), FORK, None)
+    return SegmentProcess(child, ours, stderr, started, FORK, None)
 
 
 def _spawn(
