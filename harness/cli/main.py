@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(ExitCode.USAGE_ERROR)
     except KeyboardInterrupt:
         print("wasm-compat: interrupted", file=sys.stderr)
-        return 130
+        return int(ExitCode.INTERRUPTED)
     except Exception:
         traceback.print_exc()
         print(

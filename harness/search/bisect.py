@@ -21,12 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from harness.analysis import diff
 from harness.errors import HarnessError
-from harness.plan.matrix import (
-    WASMER_ENGINE_SUCCESSOR,
-    RuntimeSpec,
-    parse_runtime_name,
-    version_key,
-)
+from harness.model.variants import WASMER_ENGINE_SUCCESSOR
+from harness.paths import cache_dir
+from harness.plan.matrix import RuntimeSpec, parse_runtime_name, version_key
 
 if TYPE_CHECKING:
     from harness.execution.pool import WorkerPool
@@ -140,8 +137,7 @@ def parse_index_versions(package: str, output: str) -> list[str]:
 
 
 def env_cache_root() -> Path:
-    base = os.environ.get("WASM_COMPAT_CACHE") or str(Path.home() / ".cache" / "wasm-compat")
-    return Path(base) / "envs"
+    return cache_dir() / "envs"
 
 
 def uv_binary() -> str:
