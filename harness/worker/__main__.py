@@ -80,26 +80,27 @@ def serve(channel: Channel, adapter: Adapter) -> int:
         command = channel.receive()
         if command is None or command["name"] == "shutdown":
             return 0
-        if command["name"] == "run_segment":
-            seg = command["segment"]
-            channel.send("segment_started", index=seg["index"], pid=os.getpid())
-            stopped = None
-            try:
-                segment = Segment(adapter, seg["workdir"], seg["fixtures"])
-                completed = run(segment, seg["steps"], channel.send)
-            except Stopped as exc:
-                completed, stopped = True, str(exc)
-            except Exception as exc:  # a bug in the worker itself, not in the runtime
-                channel.send(
-                    "worker_failed",
-                    reason=f"harness error: {type(exc).__name__}: {exc}",
-                    detail=traceback.format_exc(),
-                    harness_error=True,
-                )
-                return 3
+        if command["name"] != "run_segment":  # an event, or the fork server's own command
+            from harness.worker.protocol import ProtocolError
+
+            raise ProtocolError(f"{command['name']!r} is not a command a worker takes")
+        seg = command["segment"]
+        channel.send("segment_started", index=seg["index"], pid=os.getpid())
+        stopped = None
+        try:
+            segment = Segment(adapter, seg["workdir"], seg["fixtures"])
+            completed = run(segment, seg["steps"], channel.send)
+        except Stopped as exc:
+            completed, stopped = True, str(exc)
+        except Exception as exc:  # a bug in the worker itself, not in the runtime
             channel.send(
-                "segment_finished", index=seg["index"], completed=completed, stopped=stopped
+                "worker_failed",
+                reason=f"harness error: {type(exc).__name__}: {exc}",
+                detail=traceback.format_exc(),
+                harness_error=True,
             )
+            return 3
+        channel.send("segment_finished", index=seg["index"], completed=completed, stopped=stopped)
 
 
 if __name__ == "__main__":
