@@ -2,7 +2,7 @@
 
 A step's outcome is one of OUTCOMES; a trap or a WASI exit is an `error` whose `error_kind`
 says which (an exit with code 0 is `ok`). Steps that never ran because an earlier one went
-wrong are `not_run`. The words are `harness.model.record.Outcome`'s.
+wrong are `not_run`. The words are `harness.model.step.Outcome`'s.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import re
 import struct
 from typing import Any
 
-from harness.model.record import Outcome
+from harness.model.step import Outcome
 
 OK = Outcome.OK.value
 ERROR = Outcome.ERROR.value
@@ -24,7 +24,7 @@ OUTCOMES = (OK, ERROR, CRASH, TIMEOUT, UNSUPPORTED)
 
 # A step's result as the worker fills it in while the step runs and the protocol carries it: a
 # plain dict, so the worker needs nothing but the stdlib to build it. The coordinator adds to it
-# (normalized_message, stderr_tail, known, stated_results); `harness.model.record.StepResult`
+# (normalized_message, stderr_tail, known, stated_results); `harness.model.step.StepResult`
 # reads the finished one.
 StepResultJson = dict[str, Any]
 
