@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import ExitCode, HarnessError
+from harness.errors import ExitCode, HarnessError, ProvisionError
 from harness.provision import interpreters as itp
 from harness.provision.interpreters import AptSource, DebianMirror, Probe
+from harness.provision.interpreters.candidates import _gist
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -144,7 +145,7 @@ def test_the_keyring_falls_back_to_the_sources_own_signed_by() -> None:
 
 
 def test_sources_without_a_debian_archive_are_refused_with_what_to_do() -> None:
-    with pytest.raises(itp.ProvisionError, match=r"no Debian archive .* --mirror URL"):
+    with pytest.raises(ProvisionError, match=r"no Debian archive .* --mirror URL"):
         itp.find_debian_mirror(itp.parse_one_line_sources(UBUNTU), everything_exists)
 
 
@@ -317,10 +318,10 @@ def test_candidates_come_from_path_then_pyenv_best_version_first(tmp_path: Path)
 
 
 def test_the_gist_of_an_error_is_a_tracebacks_last_line_or_the_first_line() -> None:
-    assert itp._gist("pyenv: python3.9: command not found\n\nThe `python3.9' ...") == (
+    assert _gist("pyenv: python3.9: command not found\n\nThe `python3.9' ...") == (
         "pyenv: python3.9: command not found"
     )
-    assert itp._gist("Traceback (most recent call last):\n  ...\nImportError: x\n") == (
+    assert _gist("Traceback (most recent call last):\n  ...\nImportError: x\n") == (
         "ImportError: x"
     )
 
@@ -352,10 +353,10 @@ def test_find_without_an_install_says_what_to_do(
 def test_a_dangling_link_or_a_newer_state_is_reported(tmp_path: Path) -> None:
     itp.link(tmp_path, str(tmp_path / "gone"))
     itp.write_state(tmp_path, "existing:/gone", ok("/gone", (3, 9, 18)))
-    with pytest.raises(itp.ProvisionError, match="missing or dangling: run install again"):
+    with pytest.raises(ProvisionError, match="missing or dangling: run install again"):
         itp.read_state(tmp_path)
     (tmp_path / itp.STATE_FILE).write_text(json.dumps({"format": 99, "origin": "x"}))
-    with pytest.raises(itp.ProvisionError, match="has format 99, this module reads 1"):
+    with pytest.raises(ProvisionError, match="has format 99, this module reads 1"):
         itp.read_state(tmp_path)
 
 
@@ -370,7 +371,7 @@ def test_the_default_prefix_follows_the_environment() -> None:
 
 
 def test_a_provisioning_failure_is_a_harness_error() -> None:
-    assert issubclass(itp.ProvisionError, HarnessError)
+    assert issubclass(ProvisionError, HarnessError)
 
 
 # --- for real -------------------------------------------------------------------------------
@@ -430,7 +431,7 @@ def debian_mirror_or_skip() -> None:
         pytest.skip("not a Debian-based system (no apt-get or dpkg-deb)")
     try:
         itp.find_debian_mirror(itp.read_system_sources())
-    except itp.ProvisionError as error:
+    except ProvisionError as error:
         pytest.skip(str(error))
 
 
