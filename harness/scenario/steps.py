@@ -1,0 +1,261 @@
+"""Each step op's arguments, built from its body in the scenario, and the checks on them.
+
+A builder (`STEP_BUILDERS[op]`) takes a step's substituted body and the case's engine and returns
+the step's arguments with every default filled in, raising the one-line `ScenarioError` that
+`Errors` makes for a value a worker could not use: an unknown feature, a work file outside the
+run's work dir, a wasm value that is not a number.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from harness.errors import ScenarioError
+from harness.scenario.values import (
+    CLOSE_ORDER,
+    DEFAULT_INSTANCE,
+    DEFAULT_MODULE,
+    DEFAULT_STORE,
+    Expectation,
+    Scenario,
+    params_id,
+)
+
+
+def split_step(raw: Any) -> tuple[str, dict[str, Any]]:
+    """A step as (op, body), with the short forms `restart`, `compile: NAME` and `close: [...]`
+    spelled out."""
+    if isinstance(raw, str):
+        return raw, {}
+    ((op, body),) = raw.items()
+    if op == "compile" and isinstance(body, str):
+        return op, {"fixture": body}
+    if op == "close" and isinstance(body, list):
+        return op, {"order": body}
+    return op, dict(body)
+
+
+class Errors:
+    """Makes the one-line ScenarioError for a place in a scenario: the nearest line the loader
+    recorded, the step it is in and, for a scenario with parameters, the parameter set."""
+
+    def __init__(self, scenario: Scenario, params: dict[str, Any]) -> None:
+        self.scenario = scenario
+        self.params = params
+
+    def __call__(self, at: tuple[Any, ...], message: str) -> ScenarioError:
+        lines = self.scenario.lines
+        probe = at
+        while probe and probe not in lines:
+            probe = probe[:-1]
+        where = ""
+        if len(at) >= 2 and at[0] == "steps":
+            where = f"step {at[1] + 1} ({split_step(self.scenario.data['steps'][at[1]])[0]}): "
+        suffix = f" [params {params_id(self.params)}]" if self.params else ""
+        return ScenarioError(self.scenario.path, lines.get(probe), f"{where}{message}{suffix}")
+
+
+# `${workdir}` in a cache config stands for the run's work dir, which only the worker knows.
+WORKDIR = "workdir"
+# a `directory = "..."` line of a cache config, and what a directory in it must start with
+_CONFIG_DIRECTORY = re.compile(r"^\s*directory\s*=\s*[\"'](.*?)[\"']\s*(?:#.*)?$", re.M)
+
+
+def _check_cache_config(engine: dict[str, Any], err: Errors, at: tuple[Any, ...]) -> None:
+    """A verbatim cache config reaches the runtime as written; its cache directory must still
+    be in the run's work dir, named through `${workdir}`."""
+    cache = engine.get("cache")
+    if not isinstance(cache, dict) or "config" not in cache:
+        return
+    for directory in _CONFIG_DIRECTORY.findall(str(cache["config"])):
+        prefix = "${" + WORKDIR + "}/"
+        if not directory.startswith(prefix):
+            raise err(
+                (*at, "cache", "config"),
+                f"the cache directory must be in the run's work dir: "
+                f'directory = "{prefix}NAME", found {directory!r}',
+            )
+        _check_workfile(directory[len(prefix) :], err, (*at, "cache", "config"))
+
+
+FEATURES = (
+    "simd",
+    "relaxed_simd",
+    "tail_call",
+    "multi_memory",
+    "reference_types",
+    "function_references",
+    "gc",
+    "threads",
+    "memory64",
+    "exceptions",
+    "bulk_memory",
+    "multi_value",
+)
+
+
+def normalize_engine(engine: dict[str, Any], err: Errors, at: tuple[Any, ...]) -> dict[str, Any]:
+    """`features: [simd]` is short for `features: {simd: true}`; names may come from params."""
+    _check_cache_config(engine, err, at)
+    features = engine.get("features")
+    if not isinstance(features, list):
+        return engine
+    for name in features:
+        if name not in FEATURES:
+            raise err((*at, "features"), f"unknown feature {name!r} (known: {', '.join(FEATURES)})")
+    return {**engine, "features": dict.fromkeys(features, True)}
+
+
+def _engine_for(body: dict[str, Any], engine: dict[str, Any]) -> dict[str, Any]:
+    override = body.get("engine") or {}
+    merged = {**engine, **override}
+    if "features" in engine and "features" in override:
+        merged["features"] = {**engine["features"], **override["features"]}
+    return merged
+
+
+def _compile(body: dict[str, Any], engine: dict[str, Any], err: Errors, at: Any) -> dict[str, Any]:
+    _check_fixture_name(body["fixture"], err, (*at, "compile", "fixture"))
+    merged = _engine_for(body, engine)
+    args = {"fixture": body["fixture"], "as": body.get("as", DEFAULT_MODULE), "engine": merged}
+    if "cache" in body:
+        if not merged.get("cache"):
+            raise err((*at, "compile", "cache"), "'cache: hit|miss' needs a cache on the engine")
+        args["cache"] = body["cache"]
+    return args
+
+
+def _serialize(
+    body: dict[str, Any], engine: dict[str, Any], err: Errors, at: Any
+) -> dict[str, Any]:
+    module = body.get("module", DEFAULT_MODULE)
+    to = body.get("to", f"{module}.cwasm")
+    _check_workfile(to, err, (*at, "serialize", "to"))
+    return {"module": module, "to": to}
+
+
+def _deserialize(
+    body: dict[str, Any], engine: dict[str, Any], err: Errors, at: Any
+) -> dict[str, Any]:
+    if ("from" in body) == ("wasm" in body):
+        raise err(
+            (*at, "deserialize"), "give exactly one of 'from' (a work file) or 'wasm' (a fixture)"
+        )
+    args: dict[str, Any] = {
+        "as": body.get("as", DEFAULT_MODULE),
+        "via": body.get("via", "bytes"),
+        "corrupt": body.get("corrupt"),
+        "engine": _engine_for(body, engine),
+    }
+    if "from" in body:
+        _check_workfile(body["from"], err, (*at, "deserialize", "from"))
+        args["from"] = body["from"]
+    else:
+        _check_fixture_name(body["wasm"], err, (*at, "deserialize", "wasm"))
+        args["wasm"] = body["wasm"]
+    corrupt = body.get("corrupt") or {}
+    if "flip" not in corrupt and "in" in corrupt:
+        raise err((*at, "deserialize", "corrupt", "in"), "'in' only applies to 'flip' offsets")
+    return args
+
+
+def _instantiate(
+    body: dict[str, Any], engine: dict[str, Any], err: Errors, at: Any
+) -> dict[str, Any]:
+    imports = body.get("imports", "none")
+    imports = [] if imports == "none" else [imports] if isinstance(imports, str) else list(imports)
+    if "wasi" in body and "wasi" not in imports:
+        imports.append("wasi")
+    wasi = body.get("wasi") or {}
+    return {
+        "module": body.get("module", DEFAULT_MODULE),
+        "as": body.get("as", DEFAULT_INSTANCE),
+        "store": body.get("store", DEFAULT_STORE),
+        "imports": imports,
+        "wasi": {"args": list(wasi.get("args", [])), "env": dict(wasi.get("env", {}))},
+        "fuel": engine.get("fuel"),
+    }
+
+
+def _call(body: dict[str, Any], engine: dict[str, Any], err: Errors, at: Any) -> dict[str, Any]:
+    args = [
+        wasm_value(v, err, (*at, "call", "args", i)) for i, v in enumerate(body.get("args", []))
+    ]
+    results = body.get("results")
+    return {
+        "instance": body.get("instance", DEFAULT_INSTANCE),
+        "export": body["export"],
+        "args": args,
+        "results": None
+        if results is None
+        else [wasm_value(v, err, (*at, "call", "results", i)) for i, v in enumerate(results)],
+    }
+
+
+def _close(body: dict[str, Any], engine: dict[str, Any], err: Errors, at: Any) -> dict[str, Any]:
+    defaults = {"instance": DEFAULT_INSTANCE, "store": DEFAULT_STORE, "module": DEFAULT_MODULE}
+    order: list[list[str | None]] = []
+    for item in body.get("order", CLOSE_ORDER):
+        if isinstance(item, str):
+            order.append([item, defaults.get(item)])
+        else:
+            ((kind, name),) = item.items()
+            order.append([kind, name])
+    return {"order": order, "explicit": "order" in body}
+
+
+STEP_BUILDERS = {
+    "compile": _compile,
+    "serialize": _serialize,
+    "deserialize": _deserialize,
+    "instantiate": _instantiate,
+    "call": _call,
+    "close": _close,
+}
+
+
+def wasm_value(raw: Any, err: Errors, at: tuple[Any, ...]) -> dict[str, Any]:
+    """A wasm value: its type when the scenario says it, else the export's signature decides."""
+    if isinstance(raw, dict):
+        ((kind, value),) = raw.items()
+    else:
+        kind, value = None, raw
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise err(at, f"expected a number, found {value!r}")
+    if isinstance(value, str) and (value not in ("nan", "inf", "-inf") or kind in ("i32", "i64")):
+        raise err(at, f"expected a number, found {value!r}")
+    if kind in ("i32", "i64") and not isinstance(value, int):
+        raise err(at, f"{kind} needs an integer, found {value!r}")
+    return {"type": kind, "value": value}
+
+
+def expectation(raw: Any, err: Errors, at: tuple[Any, ...]) -> Expectation:
+    if raw is None:
+        return Expectation()
+    if isinstance(raw, str):
+        return Expectation(kind=raw)
+    ((kind, detail),) = raw.items()
+    if kind == "exit":
+        if not isinstance(detail, int) or isinstance(detail, bool):
+            raise err((*at, "expect", "exit"), f"expected an integer exit code, found {detail!r}")
+        return Expectation(kind="exit", exit_code=detail)
+    try:
+        re.compile(detail)
+    except re.error as exc:
+        raise err((*at, "expect", kind), f"invalid regular expression {detail!r}: {exc}") from None
+    return Expectation(kind=kind, pattern=detail)
+
+
+def _check_fixture_name(name: Any, err: Errors, at: tuple[Any, ...]) -> None:
+    if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9_]+", name):
+        raise err(at, f"expected a fixture name (a-z, 0-9, _), found {name!r}")
+
+
+def _check_workfile(name: Any, err: Errors, at: tuple[Any, ...]) -> None:
+    """Work files live inside the run's work dir: no absolute paths, no climbing out."""
+    if not isinstance(name, str) or not name:
+        raise err(at, f"expected a file name in the work dir, found {name!r}")
+    parts = name.replace("\\", "/").split("/")
+    if name.startswith(("/", "~")) or ".." in parts or "\x00" in name:
+        raise err(at, f"must stay inside the run's work dir, found {name!r}")
