@@ -151,15 +151,10 @@ def _states(right: Signature, wrong: Signature) -> bool:
     differing = [i for i in mine.keys() & theirs.keys() if mine[i] != theirs[i]]
     return bool(differing) and all(
         i in stated
-        and values_equal(_plain(stated[i]), _plain(mine[i] or []))
-        and not values_equal(_plain(stated[i]), _plain(theirs[i] or []))
+        and values_equal(stated[i], mine[i] or [])
+        and not values_equal(stated[i], theirs[i] or [])
         for i in differing
     )
-
-
-def _plain(values: Values) -> list[dict[str, object]]:
-    """Values for the expectation check the worker shares, which takes plain dicts."""
-    return cast("list[dict[str, object]]", list(values))
 
 
 def is_wrong_result(before: Signature, after: Signature) -> bool:

@@ -12,25 +12,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from harness.execution.events import Received
 from harness.model.outcome import CRASH, TIMEOUT, check, new_result
 from harness.model.process import Ending, signal_name
+from harness.model.step import ErrorFields, StepHead, StepJson, StepResultJson
 
-TEARDOWN: dict[str, Any] = {"index": -1, "op": "teardown", "line": None, "expect": {"kind": "ok"}}
+TEARDOWN: StepHead = {"index": -1, "op": "teardown", "line": None, "expect": {"kind": "ok"}}
 
 
 @dataclass(frozen=True)
 class Attributed:
     """A segment's results with its end attributed, and whether it completed."""
 
-    results: list[dict[str, Any]]
+    results: list[StepResultJson]
     completed: bool
 
 
 def attribute(
-    steps: Sequence[dict[str, Any]], received: Received, ending: Ending, limit_s: float
+    steps: Sequence[StepJson], received: Received, ending: Ending, limit_s: float
 ) -> Attributed:
     """The segment's results once its process has ended (see the module)."""
     results = list(received.results)
@@ -49,8 +49,7 @@ def attribute(
     by_index = {s["index"]: s for s in steps}
     in_flight = step_in_flight(by_index, received)
     step = TEARDOWN if in_flight is None else by_index[in_flight]
-    result = new_result(step)
-    result.update(failure)
+    result: StepResultJson = {**new_result(step), **failure}
     result["stderr_tail"] = ending.stderr_tail
     result["duration_s"] = ending.duration_s
     met, why = check(step["expect"], result)
@@ -61,7 +60,7 @@ def attribute(
     return Attributed(results, completed)
 
 
-def step_in_flight(by_index: dict[int, dict[str, Any]], received: Received) -> int | None:
+def step_in_flight(by_index: dict[int, StepJson], received: Received) -> int | None:
     """The step a segment's end lands on; None when every step had finished (teardown)."""
     if received.in_flight is not None:
         return received.in_flight
@@ -70,7 +69,7 @@ def step_in_flight(by_index: dict[int, dict[str, Any]], received: Received) -> i
     return pending[0] if pending and not received.completed else None
 
 
-def failure_of(returncode: int | None, timed_out: bool, limit_s: float) -> dict[str, Any] | None:
+def failure_of(returncode: int | None, timed_out: bool, limit_s: float) -> ErrorFields | None:
     """The outcome a process's end gives the step in flight; None for a clean exit."""
     if timed_out:
         return {

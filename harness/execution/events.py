@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.execution.messages import check_event
+from harness.model.step import StepResultJson
 from harness.worker.protocol import PROTOCOL_VERSION, Message, ProtocolError, decode
 
 
@@ -21,7 +22,7 @@ from harness.worker.protocol import PROTOCOL_VERSION, Message, ProtocolError, de
 class Received:
     """A segment's events so far."""
 
-    results: list[dict[str, Any]] = field(default_factory=list)
+    results: list[StepResultJson] = field(default_factory=list)
     runtime: dict[str, Any] | None = None
     python: str | None = None
     unavailable: str | None = None  # the runtime cannot be imported or used in this env

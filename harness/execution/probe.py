@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import cast
 
 from harness.analysis.normalize import normalize
 from harness.errors import RuntimeSelectionError
@@ -16,6 +16,7 @@ from harness.host import cpu_dependence, current_host
 from harness.model.outcome import CRASH, describe
 from harness.model.process import CAUSE_LINES, PANIC_NEW, PANIC_OLD, TAIL_LINES
 from harness.model.runtime import Runtime, WorkerCommand
+from harness.model.step import StepJson, StepResultJson
 from harness.plan.matrix import RuntimeSpec, select
 from harness.provision.toxenvs import ToxProject, python39_hint, python39_path
 from harness.scenario.model import cases, parse_scenario
@@ -44,11 +45,14 @@ def _probe(worker: WorkerCommand, scratch: Path, name: str | None, pool: WorkerP
     except OSError as exc:
         return Runtime(label, python, unavailable=f"cannot start {python}: {exc}")
     if seg.runtime is None:
-        died = seg.results[-1] if seg.results else {}  # the worker died before it was ready
+        died = seg.results[-1] if seg.results else None  # the worker died before it was ready
         reason = seg.unavailable or seg.harness_error or f"worker exited {seg.returncode}"
-        if died and not (seg.unavailable or seg.harness_error):
-            reason = f"the worker died before it was ready: {_failure_text(died)}"
-        reason, on_cpu = _on_this_cpu(reason, reason, died.get("signal"), died.get("stderr_tail"))
+        evidence: tuple[str | None, str | None] = (None, None)  # its signal and stderr tail
+        if died is not None:
+            evidence = (died.get("signal"), died.get("stderr_tail"))
+            if not (seg.unavailable or seg.harness_error):
+                reason = f"the worker died before it was ready: {_failure_text(died)}"
+        reason, on_cpu = _on_this_cpu(reason, reason, *evidence)
         return Runtime(
             label, python, family=family, variant=variant, unavailable=reason, cpu_dependent=on_cpu
         )
@@ -93,7 +97,7 @@ def _cannot_compile(
     module = scratch / "smoke.wasm"
     module.write_bytes(_SMOKE_WASM)
     smoke = parse_scenario({"steps": [{"compile": "smoke"}, "instantiate"]}, {}, "probe", "probe")
-    steps = [s.to_json() for s in cases(smoke)[0].segments[0]]
+    steps = [cast(StepJson, s.to_json()) for s in cases(smoke)[0].segments[0]]
 
     def attempt() -> SegmentRun:
         return run_segment(worker, steps, 0, scratch, {"smoke": str(module)}, 120, 0, pool=pool)
@@ -125,7 +129,7 @@ def _cannot_compile(
     )
 
 
-def _failure_text(failed: dict[str, Any]) -> str:
+def _failure_text(failed: StepResultJson) -> str:
     """A failed step as one line: its message (or the crash and the cause its stderr gives)."""
     panic = rust_panic(failed.get("stderr_tail"))
     if failed["outcome"] == CRASH:
@@ -138,7 +142,7 @@ def _failure_text(failed: dict[str, Any]) -> str:
     return text
 
 
-def _cause_lost(failed: dict[str, Any]) -> bool:
+def _cause_lost(failed: StepResultJson) -> bool:
     """A crash whose stderr tail says nothing of why, or is full (so it may start after the
     panic line) and names no panic."""
     tail = failed.get("stderr_tail") or ""

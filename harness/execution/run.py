@@ -5,16 +5,17 @@ from __future__ import annotations
 import re
 import shutil
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from harness.analysis.normalize import normalize
 from harness.execution.pool import WorkerPool, pool_or_own
 from harness.execution.segment import SegmentRun, not_run, run_segment
 from harness.model.outcome import NOT_RUN, OK, UNSUPPORTED, intended_stop
 from harness.model.runtime import Runtime
+from harness.model.step import ExpectJson, StepJson, StepResultJson
 from harness.scenario.fixtures import FixtureBuilder
 from harness.scenario.model import Case, Known
 
@@ -102,7 +103,7 @@ def run_case(
 class _Done:
     """A case's segments so far: their results, their records, and why the rest do not run."""
 
-    results: list[dict[str, Any]] = field(default_factory=list)
+    results: list[StepResultJson] = field(default_factory=list)
     segments: list[dict[str, Any]] = field(default_factory=list)
     stop_reason: str | None = None
     observed: bool = False  # stopped by an observation: the steps not run are as intended
@@ -122,7 +123,7 @@ class _Chain:
     def run(self, known: dict[int, Known], pool: WorkerPool) -> _Done:
         done = _Done()
         for index, steps in enumerate(self.case.segments):
-            payload = [_with_known(s.to_json(), known) for s in steps]
+            payload = [_with_known(cast(StepJson, s.to_json()), known) for s in steps]
             if done.stop_reason is not None:
                 done.results += [not_run(s, done.stop_reason, done.observed) for s in payload]
                 continue
@@ -155,7 +156,7 @@ def _take(
     done: _Done,
     seg: SegmentRun,
     on: Runtime,
-    payload: list[dict[str, Any]],
+    payload: list[StepJson],
     known: dict[int, Known],
 ) -> None:
     """A segment's results into `done`, and why the segments after it do not run, if so."""
@@ -184,8 +185,8 @@ def _take(
 
 
 def _annotated(
-    results: list[dict[str, Any]], case: Case, known: dict[int, Known]
-) -> list[dict[str, Any]]:
+    results: list[StepResultJson], case: Case, known: dict[int, Known]
+) -> list[StepResultJson]:
     """Results with their messages normalized and cut, and what the scenario says of them."""
     stated = {
         s.index: s.args["results"] for seg in case.segments for s in seg if s.args.get("results")
@@ -209,10 +210,10 @@ def _known(
     return case.known_for(runtime.name, producer.name if producer else None)
 
 
-def _with_known(step: dict[str, Any], known: dict[int, Known]) -> dict[str, Any]:
+def _with_known(step: StepJson, known: dict[int, Known]) -> StepJson:
     if step["index"] in known:
         entry = known[step["index"]]
-        step["expect"] = entry.expect.to_json()
+        step["expect"] = cast(ExpectJson, entry.expect.to_json())
         step["known"] = entry.reason
         if entry.results is not None:
             step["args"] = {**step["args"], "results": list(entry.results)}
@@ -242,7 +243,7 @@ def placeholder(
     """A requested run that could not happen: it still appears, with the reason."""
     record = _identity(case, runtime, consumer)
     steps = [
-        {**not_run(s.to_json(), reason), "normalized_message": None}
+        {**not_run(cast(StepJson, s.to_json()), reason), "normalized_message": None}
         for segment in case.segments
         for s in segment
     ]
@@ -267,7 +268,7 @@ def truncate(message: str | None, limit: int = MAX_MESSAGE) -> str | None:
     return f"{message[:limit]}… [{len(message) - limit} more characters cut]"
 
 
-def run_status(steps: list[dict[str, Any]]) -> str:
+def run_status(steps: Sequence[StepResultJson]) -> str:
     """pass: every step met its expectation; unsupported: the runtime could not express a step
     (not a failure of the runtime, nor of the scenario); fail: anything else."""
     first_unmet = next((s for s in steps if s.get("met") is False), None)
@@ -276,7 +277,7 @@ def run_status(steps: list[dict[str, Any]]) -> str:
     return "unsupported" if first_unmet["outcome"] == UNSUPPORTED else "fail"
 
 
-def run_outcome(steps: list[dict[str, Any]]) -> str:
+def run_outcome(steps: Sequence[StepResultJson]) -> str:
     """A run's outcome is that of its first step that did not end `ok`."""
     for step in steps:
         if step["outcome"] not in (OK, NOT_RUN):

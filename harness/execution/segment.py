@@ -19,6 +19,7 @@ from harness.execution.attribution import attribute
 from harness.execution.pool import SPAWN, WorkerPool, pool_or_own
 from harness.model.outcome import NOT_RUN, new_result
 from harness.model.runtime import WorkerCommand
+from harness.model.step import StepHead, StepJson, StepResultJson
 from harness.worker.protocol import PROTOCOL_VERSION, encode
 
 
@@ -26,7 +27,7 @@ from harness.worker.protocol import PROTOCOL_VERSION, encode
 class SegmentRun:
     """What came back from one segment's process."""
 
-    results: list[dict[str, Any]] = field(default_factory=list)
+    results: list[StepResultJson] = field(default_factory=list)
     runtime: dict[str, Any] | None = None
     python: str | None = None
     unavailable: str | None = None  # the runtime cannot be imported or used in this env
@@ -41,7 +42,7 @@ class SegmentRun:
 
 def run_segment(
     worker: WorkerCommand | str,
-    steps: list[dict[str, Any]],
+    steps: list[StepJson],
     index: int,
     workdir: Path,
     fixtures: dict[str, str],
@@ -101,7 +102,7 @@ def _take(received: events.Received, line: bytes, process: transport.SegmentProc
     return False
 
 
-def not_run(step: dict[str, Any], reason: str, intended: bool = False) -> dict[str, Any]:
+def not_run(step: StepHead, reason: str, intended: bool = False) -> StepResultJson:
     """A step that never ran; `intended` when an observation stopped the run (it still passes)."""
     result = new_result(step)
     result["outcome"] = NOT_RUN

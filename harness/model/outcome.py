@@ -10,9 +10,10 @@ from __future__ import annotations
 import math
 import re
 import struct
-from typing import Any
+from collections.abc import Mapping, Sequence
 
-from harness.model.step import Outcome
+from harness.model.json import JsonValue
+from harness.model.step import ExpectJson, Outcome, StepHead, StepResultJson, WasmValue
 
 OK = Outcome.OK.value
 ERROR = Outcome.ERROR.value
@@ -22,14 +23,8 @@ UNSUPPORTED = Outcome.UNSUPPORTED.value
 NOT_RUN = Outcome.NOT_RUN.value
 OUTCOMES = (OK, ERROR, CRASH, TIMEOUT, UNSUPPORTED)
 
-# A step's result as the worker fills it in while the step runs and the protocol carries it: a
-# plain dict, so the worker needs nothing but the stdlib to build it. The coordinator adds to it
-# (normalized_message, stderr_tail, known, stated_results); `harness.model.step.StepResult`
-# reads the finished one.
-StepResultJson = dict[str, Any]
 
-
-def new_result(step: dict[str, Any]) -> StepResultJson:
+def new_result(step: StepHead) -> StepResultJson:
     return {
         "index": step["index"],
         "op": step["op"],
@@ -58,7 +53,7 @@ def cache_state(before: int, after: int) -> str:
     return "hit" if before > 0 else "unused"
 
 
-def check_cache(wanted: str, detail: dict[str, Any]) -> tuple[bool, str]:
+def check_cache(wanted: str, detail: Mapping[str, JsonValue]) -> tuple[bool, str]:
     got = detail.get("cache")
     if got == wanted:
         return True, ""
@@ -82,7 +77,7 @@ def intended_stop(result: StepResultJson, known: bool) -> str | None:
 
 
 def check(
-    expect: dict[str, Any], result: StepResultJson, wanted: list[dict[str, Any]] | None = None
+    expect: ExpectJson, result: StepResultJson, wanted: Sequence[WasmValue] | None = None
 ) -> tuple[bool, str]:
     """Does the result meet the expectation? Returns (met, a short reason when it does not)."""
     kind = expect.get("kind", OK)
@@ -143,13 +138,13 @@ def describe(result: StepResultJson) -> str:
     return str(outcome)
 
 
-def values_equal(wanted: list[dict[str, Any]], got: list[dict[str, Any]]) -> bool:
+def values_equal(wanted: Sequence[WasmValue], got: Sequence[WasmValue]) -> bool:
     if len(wanted) != len(got):
         return False
     return all(_value_equal(w, g) for w, g in zip(wanted, got))
 
 
-def _value_equal(wanted: dict[str, Any], got: dict[str, Any]) -> bool:
+def _value_equal(wanted: WasmValue, got: WasmValue) -> bool:
     kind = got.get("type")
     if wanted.get("type") not in (None, kind):
         return False
@@ -163,11 +158,11 @@ def _value_equal(wanted: dict[str, Any], got: dict[str, Any]) -> bool:
     return int(w) == int(g)
 
 
-def _as_number(value: Any) -> Any:
+def _as_number(value: int | float | str) -> int | float:
     if isinstance(value, str):
         return float(value)
     return value
 
 
-def show_values(values: list[dict[str, Any]]) -> str:
+def show_values(values: Sequence[WasmValue]) -> str:
     return "[{}]".format(", ".join(str(v.get("value")) for v in values))

@@ -4,7 +4,8 @@ starts its worker. Stdlib only."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+
+from harness.model.json import JsonObject
 
 PYTHON_WORKER = ("-m", "harness.worker")  # after an interpreter: the Python worker
 
@@ -78,7 +79,7 @@ class Runtime:
             return None
         return f"{'not provisioned' if not self.provisioned else 'not usable'}: {self.unavailable}"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {
             "name": self.name,
             "family": self.family,

@@ -1,6 +1,10 @@
-"""A step's result as a typed record: what the worker reported, and what the coordinator added.
-Stdlib only, Python 3.9 (the worker imports this package). Its JSON is read and written as
-`harness.model.json` describes.
+"""A step and its result: as the protocol carries them, and as a typed record. Stdlib only,
+Python 3.9 (the worker imports this package).
+
+The worker gets a `StepJson` and builds a `StepResultJson`, plain dicts typed as TypedDicts (it
+has no more than the stdlib on 3.9, and the protocol carries them as they are); the coordinator
+adds to the result, and the finished one is read as a `StepResult`, whose JSON is read and
+written as `harness.model.json` describes.
 """
 
 from __future__ import annotations
@@ -28,6 +32,84 @@ class WasmValue(TypedDict):
 
     type: str | None
     value: int | float | str
+
+
+class _ExpectJson(TypedDict):
+    kind: str  # ok, error, trap, exit, crash, timeout, unsupported, or any (an observation)
+
+
+class ExpectJson(_ExpectJson, total=False):
+    """What a step should do, as the protocol carries it (its schema's `expectation`)."""
+
+    pattern: str  # a regular expression; for a trap also a trap code, for a crash a signal
+    exit_code: int  # the WASI exit code an `exit` expectation wants
+
+
+class StepHead(TypedDict):
+    """What a step's result repeats of its step; the coordinator's `teardown` pseudo-step (the
+    process died after the last step) has no more than this."""
+
+    index: int
+    op: str
+    line: int | None
+    expect: ExpectJson
+
+
+class _StepJson(StepHead):
+    args: JsonObject  # the op's own, resolved by the coordinator
+
+
+class StepJson(_StepJson, total=False):
+    """One step as the coordinator sends it to a worker (the protocol schema's `step`)."""
+
+    known: str  # why this runtime is known to deviate here: `expect` is then that behaviour
+
+
+class ErrorFields(TypedDict, total=False):
+    """The outcome fields a step gets from how it went wrong: an adapter's reading of what the
+    runtime raised, the worker's own error, or the coordinator's crash or timeout."""
+
+    outcome: str
+    error_kind: str
+    error_type: str
+    message: str
+    trap_code: str | None
+    trap_code_api: str
+    exit_code: int
+    signal: str
+
+
+class _StepResultJson(TypedDict):
+    index: int
+    op: str
+    line: int | None
+    outcome: str
+    error_kind: str | None
+    error_type: str | None
+    message: str | None
+    trap_code: str | None
+    exit_code: int | None
+    signal: str | None
+    values: list[WasmValue] | None
+    detail: JsonObject
+    duration_s: float | None
+    expect: ExpectJson
+    met: bool | None
+    why: str | None
+
+
+class StepResultJson(_StepResultJson, total=False):
+    """A step's result as the worker fills it in while the step runs and the protocol carries it
+    (the schema's `stepResult`): a plain dict, so the worker needs nothing but the stdlib to build
+    it. The coordinator adds to it; `StepResult` reads the finished one."""
+
+    trap_code_api: str  # what reading the API's own trap code gave, where it has one
+    adapted: list[str]  # what an adapter bridged to perform the step
+    # added by the coordinator
+    normalized_message: str | None
+    stderr_tail: str
+    known: str
+    stated_results: list[WasmValue]
 
 
 def _values(items: list[JsonObject] | None) -> Sequence[WasmValue] | None:

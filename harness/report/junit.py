@@ -13,6 +13,7 @@ from collections import defaultdict
 from typing import Any
 
 from harness.model.outcome import describe
+from harness.model.step import StepResultJson
 from harness.report.common import (
     boundary,
     breaks,
@@ -73,7 +74,7 @@ def _run_case(suite: ET.Element, run: dict[str, Any], label: str) -> None:
         _text(case, "failure", body, message=f"{where}: {why}".strip(": "), type=run["outcome"])
 
 
-def _step_text(step: dict[str, Any]) -> str:
+def _step_text(step: StepResultJson) -> str:
     lines = [f"outcome: {describe(step)}"]
     for key in ("line", "error_type", "trap_code", "signal", "exit_code", "message"):
         if step.get(key) not in (None, ""):

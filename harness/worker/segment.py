@@ -24,6 +24,7 @@ from harness.model.outcome import (
     intended_stop,
     new_result,
 )
+from harness.model.step import ErrorFields, StepJson
 from harness.worker import corrupt
 from harness.worker.adapters.base import Adapter, Unsupported
 from harness.worker.hostlib import HostLibrary
@@ -247,7 +248,7 @@ def _tail(path: str) -> str:
         return ""
 
 
-def _classify(adapter: Adapter, exc: BaseException) -> dict[str, Any]:
+def _classify(adapter: Adapter, exc: BaseException) -> ErrorFields:
     try:
         return adapter.classify(exc)
     except Exception as inner:  # the adapter could not read the error: say so, keep the message
@@ -266,7 +267,7 @@ _BUG_TYPES = (KeyError, IndexError, AttributeError, NameError, AssertionError, I
 _HARNESS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _harness_bug(exc: BaseException) -> dict[str, Any] | None:
+def _harness_bug(exc: BaseException) -> ErrorFields | None:
     if not isinstance(exc, _BUG_TYPES):
         return None
     tb = exc.__traceback__
@@ -289,17 +290,18 @@ class Stopped(Exception):
     """An observation (`expect: any`) ended other than ok: what follows has nothing to act on."""
 
 
-def run(segment: Segment, steps: list[dict[str, Any]], emit: Callable[..., None]) -> bool:
+def run(segment: Segment, steps: list[StepJson], emit: Callable[..., None]) -> bool:
     """Run the steps in order; False if one missed its expectation (the rest are skipped).
 
     Raises Stopped, after reporting the rest as not run, when an observation ended other than ok.
     """
     for position, step in enumerate(steps):
         emit("step_started", index=step["index"], op=step["op"])
+        args: dict[str, Any] = step["args"]  # the op's own: each op reads what it needs
         result = new_result(step)
         started = time.perf_counter()
         try:
-            out = getattr(segment, step["op"])(step["args"])
+            out = getattr(segment, step["op"])(args)
             result["outcome"] = OK
             result["values"] = out.get("values")
             result["detail"] = out.get("detail", {})
@@ -309,28 +311,32 @@ def run(segment: Segment, steps: list[dict[str, Any]], emit: Callable[..., None]
             raise
         except (Unsupported, corrupt.CorruptError) as exc:
             # CorruptError: this release's artifact has no such part (e.g. no ELF code section)
-            result.update(outcome=UNSUPPORTED, error_type=type(exc).__name__, message=str(exc))
+            result.update(
+                {"outcome": UNSUPPORTED, "error_type": type(exc).__name__, "message": str(exc)}
+            )
         except ScenarioStateError as exc:
             result.update(
-                outcome=ERROR,
-                error_kind="scenario",
-                error_type=type(exc).__name__,
-                message=str(exc),
+                {
+                    "outcome": ERROR,
+                    "error_kind": "scenario",
+                    "error_type": type(exc).__name__,
+                    "message": str(exc),
+                }
             )
         except BaseException as exc:  # a runtime's error, whatever its class: a value, not a crash
-            result.update(_harness_bug(exc) or _classify(segment.adapter, exc))
+            result = {**result, **(_harness_bug(exc) or _classify(segment.adapter, exc))}
             if step["op"] == "call" and result.get("error_kind") == "exit":
-                segment.instances[step["args"]["instance"]].exit_code = result["exit_code"]
+                segment.instances[args["instance"]].exit_code = result["exit_code"]
                 if result["exit_code"] == 0:
                     result["outcome"] = OK
         result["duration_s"] = round(time.perf_counter() - started, 6)
         adapted = segment.adapter.take_adapted()
         if adapted:
             result["adapted"] = adapted
-        met, why = check(step["expect"], result, step["args"].get("results"))
-        if met and result["outcome"] == OK and step["args"].get("cache"):
-            result["detail"]["cache_expected"] = step["args"]["cache"]
-            met, why = check_cache(step["args"]["cache"], result["detail"])
+        met, why = check(step["expect"], result, args.get("results"))
+        if met and result["outcome"] == OK and args.get("cache"):
+            result["detail"]["cache_expected"] = args["cache"]
+            met, why = check_cache(args["cache"], result["detail"])
         result["met"], result["why"] = met, why or None
         emit("step_finished", result=result)
         if not met:
@@ -339,7 +345,7 @@ def run(segment: Segment, steps: list[dict[str, Any]], emit: Callable[..., None]
         if stop:
             for rest in steps[position + 1 :]:
                 skipped = new_result(rest)
-                skipped.update(met=True, why=stop)
+                skipped.update({"met": True, "why": stop})
                 emit("step_finished", result=skipped)
             raise Stopped(stop)
     return True

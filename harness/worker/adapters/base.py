@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from harness.model.step import ErrorFields
 from harness.worker.hostlib import HostLibrary
 
 
@@ -119,7 +120,7 @@ class Adapter:
     def close(self, handle: Any) -> str:
         raise NotImplementedError
 
-    def classify(self, exc: BaseException) -> dict[str, Any]:
+    def classify(self, exc: BaseException) -> ErrorFields:
         """Outcome fields for an exception (error_kind, error_type, message, trap_code, ...)."""
         return {
             "outcome": "error",

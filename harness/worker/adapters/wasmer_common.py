@@ -11,8 +11,8 @@ exception raised by a Python host function comes back as itself on 1.1, and as a
 from __future__ import annotations
 
 import re
-from typing import Any
 
+from harness.model.step import ErrorFields
 from harness.model.variants import WASMER_COMPILERS, WASMER_ENGINE_CLASSES
 from harness.worker.adapters.base import RuntimeUnavailable, trap_code_from_message
 from harness.worker.hostlib import HostTrap
@@ -59,12 +59,12 @@ def first_line(message: str) -> str:
     return message.split("\n", 1)[0]
 
 
-def classify(exc: BaseException) -> dict[str, Any]:
+def classify(exc: BaseException) -> ErrorFields:
     """Outcome fields for anything wasmer-python (or a host function) raised."""
     text = bounded_message(str(exc))
-    out: dict[str, Any] = {"outcome": "error", "error_type": type(exc).__name__, "message": text}
+    out: ErrorFields = {"outcome": "error", "error_type": type(exc).__name__, "message": text}
     if isinstance(exc, HostTrap):
-        out.update(error_kind="trap", trap_code="host")
+        out.update({"error_kind": "trap", "trap_code": "host"})
         return out
     head = first_line(text)
     if isinstance(exc, RuntimeError) and head.startswith(TRAP_PREFIX):
@@ -72,13 +72,13 @@ def classify(exc: BaseException) -> dict[str, Any]:
         raised = _HOST_EXCEPTION.match(head, len(TRAP_PREFIX))
         if raised:  # error_type stays RuntimeError: that is what an embedder catches on 1.0
             if raised.group(1) == HostTrap.__name__:
-                out.update(error_kind="trap", trap_code="host")
+                out.update({"error_kind": "trap", "trap_code": "host"})
             else:
                 out["error_kind"] = "runtime"
         elif exited:
-            out.update(error_kind="exit", exit_code=int(exited.group(1)))
+            out.update({"error_kind": "exit", "exit_code": int(exited.group(1))})
         else:
-            out.update(error_kind="trap", trap_code=trap_code_from_message(head))
+            out.update({"error_kind": "trap", "trap_code": trap_code_from_message(head)})
         return out
     out["error_kind"] = "runtime"
     return out

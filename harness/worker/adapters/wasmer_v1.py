@@ -32,6 +32,7 @@ from typing import Any, NamedTuple
 import wasmer
 
 from harness.model import variants
+from harness.model.step import ErrorFields
 from harness.worker.adapters import wasmer_common as common
 from harness.worker.adapters.base import (
     Adapter,
@@ -203,7 +204,7 @@ class WasmerV1(Adapter):
     def close(self, handle: Any) -> str:
         return "dropped"
 
-    def classify(self, exc: BaseException) -> dict[str, Any]:
+    def classify(self, exc: BaseException) -> ErrorFields:
         return common.classify(exc)
 
 

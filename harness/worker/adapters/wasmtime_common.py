@@ -15,6 +15,7 @@ from typing import Any, Callable, ClassVar, Protocol
 
 import wasmtime
 
+from harness.model.step import ErrorFields
 from harness.worker.adapters.base import (
     Adapter,
     Unsupported,
@@ -106,7 +107,7 @@ class Wasmtime(Adapter):
             return "close()"
         return "dropped"  # a release without close() frees it when the last reference goes
 
-    def classify(self, exc: BaseException) -> dict[str, Any]:
+    def classify(self, exc: BaseException) -> ErrorFields:
         return classify(exc)
 
 
@@ -210,23 +211,23 @@ def _message(exc: BaseException) -> str:
         return str(getattr(exc, "message", "") or repr(exc.args))
 
 
-def classify(exc: BaseException) -> dict[str, Any]:
+def classify(exc: BaseException) -> ErrorFields:
     message = _message(exc)
-    out: dict[str, Any] = {"outcome": "error", "error_type": type(exc).__name__, "message": message}
+    out: ErrorFields = {"outcome": "error", "error_type": type(exc).__name__, "message": message}
     exit_trap = getattr(wasmtime, "ExitTrap", None)
     if exit_trap is not None and isinstance(exc, exit_trap):
-        out.update(error_kind="exit", exit_code=int(exc.code))
+        out.update({"error_kind": "exit", "exit_code": int(exc.code)})
         return out
     if isinstance(exc, HostTrap):
-        out.update(error_kind="trap", trap_code="host")
+        out.update({"error_kind": "trap", "trap_code": "host"})
         return out
     exit_match = _EXIT_MESSAGE.search(message)
     if exit_match and isinstance(exc, (wasmtime.Trap, wasmtime.WasmtimeError)):
-        out.update(error_kind="exit", exit_code=int(exit_match.group(1)))
+        out.update({"error_kind": "exit", "exit_code": int(exit_match.group(1))})
         return out
     if isinstance(exc, wasmtime.Trap):
         api = api_trap_code(exc)
-        out.update(error_kind="trap", trap_code=trap_code(exc, message))
+        out.update({"error_kind": "trap", "trap_code": trap_code(exc, message)})
         if api is not None:
             out["trap_code_api"] = api
         return out
