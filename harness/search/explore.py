@@ -17,7 +17,7 @@ import json
 import random
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -130,75 +130,119 @@ class Sequence:
         return {"description": description, "tags": ["found"], "steps": list(self.steps)}
 
 
-@st.composite
-def sequences(draw: Callable[..., Any], max_steps: int = 8) -> Sequence:
-    """A lifecycle over one module name, valid for the scenario model (names are defined before
-    use within a segment) but free in its order."""
-    steps: list[Any] = []
-    modules: dict[str, str] = {}
+Draw = Callable[..., Any]  # hypothesis's `draw` in a composite strategy
+
+
+@dataclass
+class _Lifecycle:
+    """A sequence being drawn: its steps so far, and what its current segment has made."""
+
+    steps: list[Any] = field(default_factory=list)
+    modules: dict[str, str] = field(default_factory=dict)  # generated fixtures: name -> WAT
     shape: Shape | None = None  # of the module defined in this segment
     saved: Shape | None = None  # of the module in m.cwasm, if one was serialized
-    instance = False
-    for _ in range(draw(st.integers(min_value=1, max_value=max_steps))):
+    instance: bool = False
+
+    def choices(self) -> list[str]:
+        """The ops that may come next: those that need a module or an instance once there is one
+        (call twice over, so that calls are drawn about as often as the rest)."""
         choices = ["compile", "deserialize", "restart"]
-        if shape is not None:
+        if self.shape is not None:
             choices += ["serialize", "instantiate", "close"]
-        if instance:
+        if self.instance:
             choices += ["call", "call", "close"]
-        op = draw(st.sampled_from(choices))
-        if op == "compile":
-            if draw(st.booleans()) and draw(st.booleans()):
-                wat = draw(generated_module())
-                name = module_name(wat)
-                modules[name] = wat
-                shape = Shape("none", (("run", ()),))
-            else:
-                name = draw(st.sampled_from(sorted(LIBRARY)))
-                shape = LIBRARY[name]
-            steps.append({"compile": {"fixture": name, "expect": "any"}})
-            instance = False
-        elif op == "deserialize":
-            kind = draw(st.sampled_from(["file", "corrupt", "wasm"]))
-            if kind == "wasm":  # a plain .wasm handed to deserialize
-                name = draw(st.sampled_from(sorted(LIBRARY)))
-                steps.append({"deserialize": {"wasm": name, "expect": "any"}})
-                shape = LIBRARY[name]
-            else:  # possibly never serialized: the file is missing
-                body: dict[str, Any] = {"from": "m.cwasm", "expect": "any"}
-                if kind == "corrupt":
-                    body["corrupt"] = draw(st.sampled_from(CORRUPTIONS))
-                steps.append({"deserialize": body})
-                shape = saved or LIBRARY["add"]  # never serialized: it fails, calls are moot
-            instance = False
-        elif op == "serialize":
-            steps.append({"serialize": {"to": "m.cwasm", "expect": "any"}})
-            saved = shape
-        elif op == "instantiate":
-            assert shape is not None
-            body = {"expect": "any"}
-            if shape.imports != "none":
-                body["imports"] = shape.imports
-            steps.append({"instantiate": body})
-            instance = True
-        elif op == "call":
-            assert shape is not None
-            export, args = draw(st.sampled_from(shape.calls))
-            call: dict[str, Any] = {"export": export, "expect": "any"}
-            if args:
-                call["args"] = list(args)
-            steps.append({"call": call})
-        elif op == "close":  # a later call or close uses what was closed: allowed on purpose
-            kinds = ["all", "module"] + (["instance", "store"] if instance else [])
-            what = draw(st.sampled_from(kinds))
-            if what == "all":
-                steps.append({"close": {"expect": "any"}})
-            else:
-                steps.append({"close": {"order": [what], "expect": "any"}})
-        else:
-            steps.append("restart")
-            shape, instance = None, False
-    used = {name: wat for name, wat in modules.items() if any(name in str(s) for s in steps)}
-    return Sequence(tuple(steps), tuple(sorted(used.items())))
+        return choices
+
+
+@st.composite
+def sequences(draw: Draw, max_steps: int = 8) -> Sequence:
+    """A lifecycle over one module name, valid for the scenario model (names are defined before
+    use within a segment) but free in its order."""
+    state = _Lifecycle()
+    for _ in range(draw(st.integers(min_value=1, max_value=max_steps))):
+        op = draw(st.sampled_from(state.choices()))
+        _DRAW_STEP[op](draw, state)
+    used = {
+        name: wat for name, wat in state.modules.items() if any(name in str(s) for s in state.steps)
+    }
+    return Sequence(tuple(state.steps), tuple(sorted(used.items())))
+
+
+def _draw_compile(draw: Draw, state: _Lifecycle) -> None:
+    if draw(st.booleans()) and draw(st.booleans()):
+        wat = draw(generated_module())
+        name = module_name(wat)
+        state.modules[name] = wat
+        state.shape = Shape("none", (("run", ()),))
+    else:
+        name = draw(st.sampled_from(sorted(LIBRARY)))
+        state.shape = LIBRARY[name]
+    state.steps.append({"compile": {"fixture": name, "expect": "any"}})
+    state.instance = False
+
+
+def _draw_deserialize(draw: Draw, state: _Lifecycle) -> None:
+    kind = draw(st.sampled_from(["file", "corrupt", "wasm"]))
+    if kind == "wasm":  # a plain .wasm handed to deserialize
+        name = draw(st.sampled_from(sorted(LIBRARY)))
+        state.steps.append({"deserialize": {"wasm": name, "expect": "any"}})
+        state.shape = LIBRARY[name]
+    else:  # possibly never serialized: the file is missing
+        body: dict[str, Any] = {"from": "m.cwasm", "expect": "any"}
+        if kind == "corrupt":
+            body["corrupt"] = draw(st.sampled_from(CORRUPTIONS))
+        state.steps.append({"deserialize": body})
+        state.shape = state.saved or LIBRARY["add"]  # never serialized: it fails, calls are moot
+    state.instance = False
+
+
+def _draw_serialize(draw: Draw, state: _Lifecycle) -> None:
+    state.steps.append({"serialize": {"to": "m.cwasm", "expect": "any"}})
+    state.saved = state.shape
+
+
+def _draw_instantiate(draw: Draw, state: _Lifecycle) -> None:
+    assert state.shape is not None
+    body: dict[str, Any] = {"expect": "any"}
+    if state.shape.imports != "none":
+        body["imports"] = state.shape.imports
+    state.steps.append({"instantiate": body})
+    state.instance = True
+
+
+def _draw_call(draw: Draw, state: _Lifecycle) -> None:
+    assert state.shape is not None
+    export, args = draw(st.sampled_from(state.shape.calls))
+    call: dict[str, Any] = {"export": export, "expect": "any"}
+    if args:
+        call["args"] = list(args)
+    state.steps.append({"call": call})
+
+
+def _draw_close(draw: Draw, state: _Lifecycle) -> None:
+    """A later call or close may use what this one closed: allowed on purpose."""
+    kinds = ["all", "module"] + (["instance", "store"] if state.instance else [])
+    what = draw(st.sampled_from(kinds))
+    if what == "all":
+        state.steps.append({"close": {"expect": "any"}})
+    else:
+        state.steps.append({"close": {"order": [what], "expect": "any"}})
+
+
+def _draw_restart(draw: Draw, state: _Lifecycle) -> None:
+    state.steps.append("restart")
+    state.shape, state.instance = None, False
+
+
+_DRAW_STEP: dict[str, Callable[[Draw, _Lifecycle], None]] = {
+    "compile": _draw_compile,
+    "deserialize": _draw_deserialize,
+    "serialize": _draw_serialize,
+    "instantiate": _draw_instantiate,
+    "call": _draw_call,
+    "close": _draw_close,
+    "restart": _draw_restart,
+}
 
 
 # -- running sequences on two runtimes -----------------------------------------------------------
