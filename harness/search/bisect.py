@@ -245,50 +245,15 @@ def bisect(
 ) -> Outcome:
     """Find the first release between good and bad that behaves unlike good. `versions` are the
     family's releases on the index. The runs' workers come from `pool` (each probe has its own)."""
-    from harness.execution.probe import probe as probe_runtime
-    from harness.execution.run import run_case
-
     order = between(versions, request.good, request.bad)
     runs: dict[str, dict[str, Any]] = {}
     fixed_release = request.fixed or (request.good if request.side == "consumer" else request.bad)
-
-    def runtime(version: str) -> Any:
-        spec = spec_for(request.family, version, request.variant)
-        python = provision(env_cache_root() / spec.name, interpreter_for(spec), spec.requirements)
-        found = probe_runtime(
-            python, out / "probe" / spec.name, spec.name, spec.family, spec.variant
-        )
-        if found.unavailable:
-            raise BisectError(f"{spec.name} is not usable: {found.unavailable}")
-        return found
-
-    fixed = runtime(fixed_release) if request.case.scenario.upgrade else None
+    fixed = _runtime(request, out, fixed_release) if request.case.scenario.upgrade else None
 
     def run(version: str) -> dict[str, Any]:
         if version not in runs:
-            candidate = runtime(version)
-            if fixed is None:
-                record = run_case(
-                    request.case,
-                    candidate,
-                    request.builder,
-                    out,
-                    request.timeout,
-                    request.memory_mb,
-                    pool,
-                )
-            elif request.side == "consumer":
-                record = run_case(
-                    request.case, fixed, request.builder, out, request.timeout,
-                    request.memory_mb, pool, consumer=candidate,
-                )  # fmt: skip
-            else:
-                record = run_case(
-                    request.case, candidate, request.builder, out, request.timeout,
-                    request.memory_mb, pool, consumer=fixed,
-                )  # fmt: skip
-            runs[version] = record
-            report(f"  {version:>10}  {describe(record)}")
+            runs[version] = _run_on(request, out, pool, _runtime(request, out, version), fixed)
+            report(f"  {version:>10}  {describe(runs[version])}")
         return runs[version]
 
     report(f"{len(order) - 2} release(s) between {request.good} and {request.bad}")
@@ -318,6 +283,34 @@ def bisect(
         state.skipped,
         fixed_release if fixed is not None else None,
     )
+
+
+def _runtime(request: Request, out: Path, version: str) -> Any:
+    """One release of the family, provisioned into the env cache and probed; a release that
+    does not install or cannot be used is a BisectError (the search skips it)."""
+    from harness.execution.probe import probe as probe_runtime
+
+    spec = spec_for(request.family, version, request.variant)
+    python = provision(env_cache_root() / spec.name, interpreter_for(spec), spec.requirements)
+    found = probe_runtime(python, out / "probe" / spec.name, spec.name, spec.family, spec.variant)
+    if found.unavailable:
+        raise BisectError(f"{spec.name} is not usable: {found.unavailable}")
+    return found
+
+
+def _run_on(
+    request: Request, out: Path, pool: WorkerPool | None, candidate: Any, fixed: Any
+) -> dict[str, Any]:
+    """The case's run on `candidate`; in an upgrade scenario, `candidate` is the side that varies
+    and `fixed` the other."""
+    from harness.execution.run import run_case
+
+    rest = (request.builder, out, request.timeout, request.memory_mb, pool)
+    if fixed is None:
+        return run_case(request.case, candidate, *rest)
+    if request.side == "consumer":
+        return run_case(request.case, fixed, *rest, consumer=candidate)
+    return run_case(request.case, candidate, *rest, consumer=fixed)
 
 
 def describe(run: dict[str, Any]) -> str:
