@@ -144,8 +144,9 @@ class _Lifecycle:
     instance: bool = False
 
     def choices(self) -> list[str]:
-        """The ops that may come next: those that need a module or an instance once there is one
-        (call twice over, so that calls are drawn about as often as the rest)."""
+        """The ops that may come next: those that need a module or an instance join once there
+        is one (with an instance, `call` and `close` are listed twice, and drawn that much more
+        often)."""
         choices = ["compile", "deserialize", "restart"]
         if self.shape is not None:
             choices += ["serialize", "instantiate", "close"]
