@@ -18,29 +18,65 @@ An upgrade run (produce on A, restart, consume on B) is compared along three axe
               the same artifact handed to the next consumer release
     producer  for one consumer B, its runs A→B chained over the producers A in version order
 The diagonal (A→A) stays out of the consumer and producer chains: it is the control axis's.
+
+What is compared of a run, and how a pair of them is classified, is `harness.analysis.signature`'s
+(its names are importable from here too).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import NamedTuple, TypedDict, Union, cast
+from typing import NamedTuple, Union
 
-from harness.model.outcome import values_equal
-from harness.model.record import (
-    Axis,
-    JsonObject,
-    JsonValue,
-    Outcome,
-    RecordError,
-    RunKey,
-    RunRecord,
-    StepResult,
-    Summary,
-    Transition,
-    TransitionKind,
-    WasmValue,
+from harness.analysis.signature import (
+    Run,
+    Signature,
+    Values,
+    as_run,
+    classify,
+    differing_values,
+    is_flaky,
+    is_wrong_result,
+    signature,
+    summary_of,
 )
+from harness.model.json import JsonObject, JsonValue
+from harness.model.run import RunKey, RunRecord
+from harness.model.step import Outcome
+from harness.model.transition import Axis, Transition, TransitionKind
 from harness.plan.matrix import RuntimeSpec, parse_runtime_name, version_key
+
+__all__ = [  # its own names, and the signature's it has always offered
+    "BREAK",
+    "CONSUMER",
+    "CONTROL",
+    "DRIFT",
+    "FIX",
+    "FLAKY",
+    "KINDS",
+    "PRODUCER",
+    "RELEASE",
+    "SAME",
+    "WRONG_RESULT",
+    "AnyTransition",
+    "Run",
+    "Signature",
+    "Values",
+    "as_run",
+    "as_transition",
+    "break_class",
+    "classify",
+    "compare",
+    "count",
+    "is_flaky",
+    "is_wrong_result",
+    "needs_rerun",
+    "runtime_specs",
+    "signature",
+    "summary_of",
+    "transitions",
+]
+
 
 # The words as compat.json holds them (TransitionKind and Axis are the typed forms).
 BREAK, FIX, DRIFT, FLAKY, SAME = (k.value for k in TransitionKind)
@@ -49,147 +85,11 @@ WRONG_RESULT = "wrong result"  # a break whose two sides end alike but return ot
 # the axes a transition runs along: adjacent releases, or one of an upgrade diff's three
 RELEASE, CONTROL, CONSUMER, PRODUCER = (a.value for a in Axis)
 
-# How bad an outcome class is, for the break/fix rule; unsupported and not_run are off the scale.
-_SEVERITY = {"ok": 0, "error": 1, "crash": 2, "timeout": 3}
-
-Run = Union[RunRecord, Mapping[str, JsonValue]]  # typed, or as compat.json holds it
 AnyTransition = Union[Transition, Mapping[str, JsonValue]]
-Values = Sequence[WasmValue]
-
-
-class Signature(TypedDict, total=False):
-    """What must stay the same for two runs to count as the same behaviour."""
-
-    outcome: str
-    values: list[tuple[int, Values | None]]  # (step, what it returned) of each call that did
-    stated: list[tuple[int, Values]]  # (step, the scenario's results) where it states them
-    cache: list[tuple[int, JsonValue]]  # (step, hit or miss) where a step states which
-    adapted: list[tuple[int, Sequence[str]]]  # (step, what an adapter bridged)
-    # the decisive step: the first that did not end ok
-    step: int
-    op: str
-    error_kind: str | None
-    error_type: str | None
-    trap_code: str | None
-    exit_code: int | None
-    signal: str | None
-    message: str | None  # normalized
-    trap_code_api: str
-
-
-def as_run(run: Run) -> RunRecord:
-    return run if isinstance(run, RunRecord) else RunRecord.from_json(run)
 
 
 def as_transition(t: AnyTransition) -> Transition:
     return t if isinstance(t, Transition) else Transition.from_json(t)
-
-
-def _steps(run: Run) -> Sequence[StepResult]:
-    """A run's steps; a JSON run may be only its steps (a search compares just those)."""
-    if isinstance(run, RunRecord):
-        return run.steps
-    steps = run.get("steps") or []
-    if not isinstance(steps, list):
-        raise RecordError(f"a run's steps must be a list, got {type(steps).__name__}")
-    return [StepResult.from_json(cast(JsonObject, s)) for s in steps]
-
-
-def signature(run: Run, only: set[int] | None = None) -> Signature:
-    """What must stay the same for two runs to count as the same behaviour; `only` limits it to
-    some steps."""
-    steps = [s for s in _steps(run) if only is None or s.index in only]
-    decisive = next((s for s in steps if s.outcome not in (Outcome.OK, Outcome.NOT_RUN)), None)
-    values = [(s.index, s.values) for s in steps if s.op == "call" and s.outcome is Outcome.OK]
-    outcome = decisive.outcome.value if decisive is not None else Outcome.OK.value
-    sig: Signature = {"outcome": outcome, "values": values}
-    stated = [(s.index, s.stated_results) for s in steps if s.stated_results]
-    if stated:  # the same on both sides of a transition: it tells a fixed value from a wrong one
-        sig["stated"] = stated
-    # A cache that stops hitting is silent in every outcome, so a step that states whether
-    # it should hit is compared on that too.
-    cache = [
-        (s.index, s.detail.get("cache"))
-        for s in steps
-        if s.outcome is Outcome.OK and "cache_expected" in s.detail
-    ]
-    if cache:
-        sig["cache"] = cache
-    # What an adapter bridged to perform a step (a renamed method, an added argument) is an API
-    # change an application's own code would hit.
-    adapted = [(s.index, s.adapted) for s in steps if s.adapted]
-    if adapted:
-        sig["adapted"] = adapted
-    if decisive is not None:
-        sig["step"], sig["op"] = decisive.index, decisive.op
-        sig["error_kind"], sig["error_type"] = decisive.error_kind, decisive.error_type
-        sig["trap_code"], sig["exit_code"] = decisive.trap_code, decisive.exit_code
-        sig["signal"], sig["message"] = decisive.signal, decisive.normalized_message
-        if decisive.trap_code_api is not None:  # as the API gave it, or how reading failed
-            sig["trap_code_api"] = decisive.trap_code_api
-    return sig
-
-
-def classify(before: Signature, after: Signature) -> TransitionKind:
-    """The transition kind between two signatures (no reruns considered)."""
-    a, b = before.get("outcome"), after.get("outcome")
-    if a in _SEVERITY and b in _SEVERITY and a != b:
-        if b == "timeout" or (a != "timeout" and _SEVERITY[b] > _SEVERITY[a]):
-            return TransitionKind.BREAK
-        return TransitionKind.FIX
-    if is_wrong_result(before, after):
-        # a break, unless the after side now returns what the scenario states (a fixed value)
-        return TransitionKind.FIX if _states(after, before) else TransitionKind.BREAK
-    return TransitionKind.SAME if before == after else TransitionKind.DRIFT
-
-
-def _states(right: Signature, wrong: Signature) -> bool:
-    """Every call whose values differ returns the scenario's stated results on `right`'s side
-    and not on `wrong`'s."""
-    stated = dict(right.get("stated") or [])
-    mine, theirs = dict(right.get("values") or []), dict(wrong.get("values") or [])
-    differing = [i for i in mine.keys() & theirs.keys() if mine[i] != theirs[i]]
-    return bool(differing) and all(
-        i in stated
-        and values_equal(stated[i], mine[i] or [])
-        and not values_equal(stated[i], theirs[i] or [])
-        for i in differing
-    )
-
-
-def is_wrong_result(before: Signature, after: Signature) -> bool:
-    """Both sides ended in the same class, but a call both got to returned other values."""
-    if before.get("outcome") != after.get("outcome"):
-        return False
-    mine, theirs = dict(before.get("values") or []), dict(after.get("values") or [])
-    return any(mine[i] != theirs[i] for i in mine.keys() & theirs.keys())
-
-
-_SHOWN = (
-    "outcome",
-    "step",
-    "op",
-    "error_kind",
-    "trap_code",
-    "trap_code_api",
-    "exit_code",
-    "signal",
-    "message",
-)
-
-
-def summary_of(sig: Signature) -> Summary:
-    """before/after as a transition shows them: the class and what explains it."""
-    shown = {k: sig.get(k) for k in _SHOWN if sig.get(k) is not None}
-    if sig.get("adapted"):
-        shown["adapted"] = "; ".join(
-            f"step {i + 1}: {', '.join(a)}" for i, a in sig.get("adapted") or []
-        )
-    if sig.get("cache"):
-        shown["cache"] = ", ".join(
-            f"cache {state} at step {i + 1}" for i, state in sig.get("cache") or []
-        )
-    return cast(Summary, shown)
 
 
 def runtime_specs(runtimes: Iterable[Mapping[str, JsonValue]]) -> dict[str, RuntimeSpec]:
@@ -322,7 +222,7 @@ def _transition(
     wrong_result = None
     if kind in (TransitionKind.BREAK, TransitionKind.FIX) and is_wrong_result(before, after):
         wrong_result = kind is TransitionKind.BREAK  # a fix returns the stated values again
-        shown_before["values"], shown_after["values"] = _differing_values(before, after)
+        shown_before["values"], shown_after["values"] = differing_values(before, after)
     return Transition(
         scenario=run_a.scenario,
         params=run_a.params_id,
@@ -342,20 +242,6 @@ def _transition(
         ),
         wrong_result=wrong_result,
     )
-
-
-def _differing_values(before: Signature, after: Signature) -> tuple[str, str]:
-    """`step 3 returned [42]` for each call whose values differ, on each side."""
-    mine, theirs = dict(before.get("values") or []), dict(after.get("values") or [])
-    steps = sorted(i for i in mine.keys() & theirs.keys() if mine[i] != theirs[i])
-
-    def shown(values: dict[int, Values | None]) -> str:
-        return "; ".join(
-            f"step {i + 1} returned [{', '.join(str(v.get('value')) for v in values[i] or [])}]"
-            for i in steps
-        )
-
-    return shown(mine), shown(theirs)
 
 
 def break_class(t: AnyTransition) -> str | None:
@@ -400,11 +286,6 @@ def needs_rerun(transition_list: Iterable[AnyTransition]) -> set[RunKey]:
         if t.kind is not TransitionKind.SAME:
             wanted.update(t.run_keys)
     return wanted
-
-
-def is_flaky(original: Run, reruns: Iterable[Run]) -> bool:
-    first = signature(original)
-    return any(signature(r) != first for r in reruns)
 
 
 def count(transition_list: Iterable[AnyTransition]) -> dict[str, int]:
