@@ -12,17 +12,17 @@ from runtime_envs import cached_env
 
 from harness.scenario.loader import load_scenario
 from harness.scenario.model import cases, parse_scenario
-from harness.search import explore
+from harness.search import explore, lifecycles
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
 @settings(max_examples=300)
-@given(explore.sequences())
-def test_every_generated_sequence_is_a_valid_scenario(sequence: explore.Sequence) -> None:
+@given(lifecycles.sequences())
+def test_every_generated_sequence_is_a_valid_scenario(sequence: lifecycles.Sequence) -> None:
     scenario = parse_scenario(sequence.document("generated"), {}, "generated.yaml", "generated")
     (case,) = cases(scenario)
-    assert case.fixtures <= set(explore.LIBRARY) | {name for name, _ in sequence.modules}
+    assert case.fixtures <= set(lifecycles.LIBRARY) | {name for name, _ in sequence.modules}
     assert all(step.expect.kind == "any" for segment in case.segments for step in segment)
 
 
