@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from wire import Message, Worker
 
-import harness
+from harness.execution.pool import WorkerPool
 from harness.scenario.fixtures import FixtureBuilder
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,33 +66,15 @@ def worker_command() -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def harness_only_path(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A directory holding only the `harness` package: the worker's PYTHONPATH, as the
-    coordinator builds it (harness/execution/segment.py, `worker_pythonpath`)."""
-    folder = tmp_path_factory.mktemp("worker-path")
-    (folder / "harness").symlink_to(Path(harness.__file__).resolve().parent)
-    return str(folder)
+def pool() -> Iterator[WorkerPool]:
+    """The coordinator's own worker path and environment, so the worker under test starts as
+    a segment's process does (the suite talks to it over the wire, not through the pool)."""
+    with WorkerPool() as opened:
+        yield opened
 
 
-def worker_env(workdir: Path, pythonpath: str) -> dict[str, str]:
-    """The environment the coordinator gives a segment's process (segment_env)."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("PYTHON", "VIRTUAL_ENV", "WASMTIME_", "WASMER_"))
-    }
-    home = workdir / ".home"
-    home.mkdir(parents=True, exist_ok=True)
-    env.update(
-        PYTHONPATH=pythonpath,
-        PYTHONDONTWRITEBYTECODE="1",
-        PYTHONUNBUFFERED="1",
-        PYTHONFAULTHANDLER="1",
-        HOME=str(home),
-        XDG_CACHE_HOME=str(workdir / ".cache"),
-        RUST_BACKTRACE="0",
-    )
-    return env
+def worker_env(workdir: Path, pool: WorkerPool) -> dict[str, str]:
+    return pool.segment_env(workdir)
 
 
 Spawn = Callable[[], Worker]
@@ -107,12 +89,12 @@ def workdir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def spawn(worker_command: list[str], harness_only_path: str, workdir: Path) -> Iterator[Spawn]:
+def spawn(worker_command: list[str], pool: WorkerPool, workdir: Path) -> Iterator[Spawn]:
     """Start a worker (a fresh process each call); every one is killed when the test ends."""
     started: list[Worker] = []
 
     def start() -> Worker:
-        worker = Worker(worker_command, workdir, worker_env(workdir, harness_only_path))
+        worker = Worker(worker_command, workdir, worker_env(workdir, pool))
         started.append(worker)
         return worker
 
@@ -130,11 +112,11 @@ def ready(spawn: Spawn) -> tuple[Worker, Message]:
 
 @pytest.fixture(scope="session")
 def worker_runtime(
-    worker_command: list[str], harness_only_path: str, tmp_path_factory: pytest.TempPathFactory
+    worker_command: list[str], pool: WorkerPool, tmp_path_factory: pytest.TempPathFactory
 ) -> Message:
     """The runtime the worker under test names in its worker_ready."""
     folder = tmp_path_factory.mktemp("probe")
-    worker = Worker(worker_command, folder, worker_env(folder, harness_only_path))
+    worker = Worker(worker_command, folder, worker_env(folder, pool))
     try:
         info = worker.handshake(READY_S)
     finally:

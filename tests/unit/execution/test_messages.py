@@ -8,19 +8,19 @@ line that names the message and the field.
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 
-import harness
 from harness.execution import messages
 from harness.execution.messages import check_command, check_event
+from harness.execution.pool import WorkerPool
 from harness.scenario.fixtures import FixtureBuilder
 from harness.scenario.loader import load_scenario
 from harness.scenario.model import FEATURES, Case, cases
@@ -34,19 +34,10 @@ WORKER = [sys.executable, "-m", "harness.worker", "--memory-mb", "2048"]
 
 
 @pytest.fixture(scope="module")
-def harness_only_path(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The worker's PYTHONPATH as the coordinator builds it: a folder holding only `harness`."""
-    folder = tmp_path_factory.mktemp("worker-path")
-    (folder / "harness").symlink_to(Path(harness.__file__).resolve().parent)
-    return str(folder)
-
-
-def worker_env(workdir: Path, pythonpath: str) -> dict[str, str]:
-    """The environment the coordinator gives a worker (its PYTHON* variables replaced)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
-    (workdir / ".home").mkdir(parents=True, exist_ok=True)
-    env.update(PYTHONPATH=pythonpath, PYTHONDONTWRITEBYTECODE="1", HOME=str(workdir / ".home"))
-    return env
+def pool() -> Iterator[WorkerPool]:
+    """The coordinator's worker path and environment (the test reads the worker's raw wire)."""
+    with WorkerPool() as opened:
+        yield opened
 
 
 def load(name: str) -> dict[str, Any]:
@@ -181,9 +172,7 @@ REAL = (
 
 @pytest.mark.integration
 @pytest.mark.parametrize("name", REAL)
-def test_a_real_worker_sends_only_valid_events(
-    name: str, tmp_path: Path, harness_only_path: str
-) -> None:
+def test_a_real_worker_sends_only_valid_events(name: str, tmp_path: Path, pool: WorkerPool) -> None:
     scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml")
     builder = FixtureBuilder(ROOT / "wasm_fixtures")
     seen: set[str] = set()
@@ -203,7 +192,7 @@ def test_a_real_worker_sends_only_valid_events(
                 input=lines,
                 capture_output=True,
                 cwd=workdir,
-                env=worker_env(workdir, harness_only_path),
+                env=pool.segment_env(workdir),
                 timeout=120,
                 check=False,
             )
@@ -222,7 +211,7 @@ def test_a_real_worker_sends_only_valid_events(
 
 @pytest.mark.integration
 def test_a_real_fork_server_sends_only_valid_control_messages(
-    tmp_path: Path, harness_only_path: str
+    tmp_path: Path, pool: WorkerPool
 ) -> None:
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     command = [*WORKER[:3], "--fork-server", "--control-fd", str(theirs.fileno())]
@@ -231,7 +220,7 @@ def test_a_real_fork_server_sends_only_valid_control_messages(
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         cwd=tmp_path,
-        env=worker_env(tmp_path, harness_only_path),
+        env=pool.segment_env(tmp_path),
         pass_fds=(theirs.fileno(),),
     )
     theirs.close()
@@ -252,7 +241,7 @@ def test_a_real_fork_server_sends_only_valid_control_messages(
                 "name": "fork_segment",
                 "id": 1,
                 "cwd": str(tmp_path),
-                "env": worker_env(tmp_path, harness_only_path),
+                "env": pool.segment_env(tmp_path),
                 "memory_mb": 0,
             }
             check_command(request, channel="control")
