@@ -241,8 +241,3 @@ def _received(packet: bytes) -> dict[str, Any]:
     message = decode(packet)
     check_event(message, "control")
     return message
-
-
-def close_all() -> None:
-    """Nothing to close: servers belong to the `WorkerPool` of the command that opened them.
-    Kept only for tests/test_host.py's callers from before the pool; goes with them."""

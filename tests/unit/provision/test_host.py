@@ -15,7 +15,7 @@ import pytest
 
 import harness
 from harness.cli import main as cli
-from harness.execution import forkserver
+from harness.execution.pool import WorkerPool
 from harness.execution.probe import _cause_lost, crash_cause, probe, rust_panic
 from harness.host import (
     Host,
@@ -384,10 +384,8 @@ def test_an_interpreter_killed_by_sigill_before_it_is_ready_depends_on_the_cpu(
     python = tmp_path / "python"
     python.write_text("#!/bin/sh\nkill -ILL $$\n")
     python.chmod(0o755)
-    try:
-        found = probe(str(python), tmp_path / "scratch")
-    finally:
-        forkserver.close_all()
+    with WorkerPool() as pool:
+        found = probe(str(python), tmp_path / "scratch", pool=pool)
     assert found.cpu_dependent and found.unavailable is not None
     assert found.unavailable.startswith("the worker died before it was ready: crash (SIGILL); ")
     assert found.unavailable.endswith("the release executes an instruction this CPU does not have")
@@ -395,20 +393,17 @@ def test_an_interpreter_killed_by_sigill_before_it_is_ready_depends_on_the_cpu(
 
 @pytest.fixture
 def wasmtime_020() -> str:
-    python = ROOT / ".tox" / "wasmtime-0.20.0" / "bin" / "python"
-    if not python.exists():
-        pytest.skip("wasmtime-0.20.0 is not provisioned (tox -e wasmtime-0.20.0)")
-    return str(python)
+    from runtime_envs import cached_env
+
+    return cached_env("wasmtime-0.20.0", sys.executable, ["wasmtime==0.20.0"])
 
 
 @pytest.mark.integration
 def test_a_release_whose_cpu_detection_fails_here_says_so(
     wasmtime_020: str, tmp_path: Path
 ) -> None:
-    try:
-        found = probe(wasmtime_020, tmp_path, "wasmtime-0.20.0", "wasmtime")
-    finally:
-        forkserver.close_all()
+    with WorkerPool() as pool:
+        found = probe(wasmtime_020, tmp_path, "wasmtime-0.20.0", "wasmtime", pool=pool)
     if found.unavailable is None:
         pytest.skip("wasmtime 0.20.0 starts on this machine's CPU")
     reason: Any = found.unavailable
