@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import sys
 from pathlib import Path
 from typing import IO, Any, Final, Literal
 
@@ -77,13 +78,19 @@ class ResultsWriter:
         self.out = out
         out.mkdir(parents=True, exist_ok=True)
         self.path = out / "results.jsonl"
+        self.trimmed = 0  # bytes of a torn last line dropped on resume
         try:
+            if resume:
+                self.trimmed = trim_torn_line(self.path)
             self._file: IO[str] = self.path.open("a" if resume else "w", encoding="utf-8")
         except OSError as exc:
             raise ResultsError(f"cannot write {self.path}: {exc.strerror}") from None
-        if resume:
-            self._file.write("\n")  # ends a line the killed run left half written
-        else:
+        if self.trimmed:
+            print(
+                f"{self.path.name}: trimmed a torn last line ({self.trimmed} bytes)",
+                file=sys.stderr,
+            )
+        if not resume:
             header = {"kind": "header", "format": FORMAT, "harness": harness.__version__}
             host = current_host().to_json()
             self._write({**header, "started": now(), "options": options or {}, "host": host})
@@ -104,6 +111,42 @@ class ResultsWriter:
 
     def close(self) -> None:
         self._file.close()
+
+
+def trim_torn_line(path: Path) -> int:
+    """Ends results.jsonl at its last complete line, so what a resume appends starts a line of
+    its own and the torn one never ends up in the middle; returns the bytes dropped. A last line
+    that is a whole record but lost only its newline gets the newline instead."""
+    with path.open("r+b") as file:
+        size = file.seek(0, os.SEEK_END)
+        if size == 0:
+            return 0
+        tail_start = max(0, size - (1 << 20))
+        file.seek(tail_start)
+        tail = file.read()
+        if tail.endswith(b"\n"):
+            return 0
+        newline = tail.rfind(b"\n")
+        if newline < 0 and tail_start > 0:  # a last line over 1 MiB: find where it starts
+            file.seek(0)
+            whole = file.read()
+            newline, tail_start = whole.rfind(b"\n"), 0
+            tail = whole
+        end = tail_start + newline + 1  # 0 when the file has no complete line
+        if _is_record(tail[newline + 1 :]):
+            file.write(b"\n")
+            return 0
+        file.truncate(end)
+        file.flush()
+        os.fsync(file.fileno())
+        return size - end
+
+
+def _is_record(line: bytes) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)
+    except ValueError:
+        return False
 
 
 def now() -> str:
@@ -232,8 +275,8 @@ def read_jsonl(path: Path) -> dict[str, Any]:
         try:
             record = json.loads(line)
         except ValueError:
-            if number == len(lines) or not lines[number].strip():
-                continue  # the line being written when the run died (a resume ends it)
+            if not any(rest.strip() for rest in lines[number:]):
+                continue  # the line being written when the run died (a resume trims it)
             raise ResultsError(f"{path}:{number}: not a JSON record") from None
         kind = record.pop("kind", None)
         if kind == "header":

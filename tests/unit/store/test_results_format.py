@@ -106,3 +106,66 @@ def test_results_record_their_host_and_a_read_back_document_keeps_it(tmp_path: P
     assert read_results(tmp_path)["host"] == elsewhere
     # a compat.json from before hosts were recorded reads as it did
     assert "host" not in read_results(GOLDEN)
+
+
+def _run_record(name: str) -> dict:
+    return {
+        "kind": "run",
+        "scenario": name,
+        "params_id": "",
+        "runtime": "wasmtime-1.0.0",
+        "path": "s.yaml",
+        "case": name,
+        "status": "pass",
+        "outcome": "ok",
+        "steps": [],
+    }
+
+
+def test_a_torn_last_line_is_trimmed_on_resume_and_survives_two_resumes_and_a_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "results.jsonl"
+    torn = '{"kind": "run", "scenario": "cut'
+    path.write_text(json.dumps(HEADER) + "\n" + json.dumps(_run_record("a")) + "\n" + torn)
+    for name in ("b", "c"):  # each a `--resume`: read what is there, then append
+        assert [r["scenario"] for r in read_jsonl(path)["runs"]][-1] != name
+        writer = ResultsWriter(tmp_path, resume=True)
+        writer.run({k: v for k, v in _run_record(name).items() if k != "kind"})
+        writer.close()
+        if name == "b":
+            assert writer.trimmed == len(torn)
+            assert f"results.jsonl: trimmed a torn last line ({len(torn)} bytes)" in (
+                capsys.readouterr().err
+            )
+        else:
+            assert writer.trimmed == 0 and "trimmed" not in capsys.readouterr().err
+    assert torn not in path.read_text()
+    assert [r["scenario"] for r in read_jsonl(path)["runs"]] == ["a", "b", "c"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness", "report", str(tmp_path), "--out", str(tmp_path / "r")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert "not a JSON record" not in proc.stderr and (tmp_path / "r" / "summary.md").exists()
+
+
+def test_a_whole_last_record_without_its_newline_is_kept_on_resume(tmp_path: Path) -> None:
+    path = tmp_path / "results.jsonl"
+    path.write_text(json.dumps(HEADER) + "\n" + json.dumps(_run_record("a")))
+    writer = ResultsWriter(tmp_path, resume=True)
+    writer.run({k: v for k, v in _run_record("b").items() if k != "kind"})
+    writer.close()
+    assert writer.trimmed == 0
+    assert [r["scenario"] for r in read_jsonl(path)["runs"]] == ["a", "b"]
+
+
+def test_a_torn_line_is_skipped_only_when_it_is_the_last(tmp_path: Path) -> None:
+    path = tmp_path / "results.jsonl"
+    run = json.dumps(_run_record("a"))
+    path.write_text(json.dumps(HEADER) + "\n" + run + '\n{"kind": "ru\n\n')
+    assert [r["scenario"] for r in read_jsonl(path)["runs"]] == ["a"]
+    path.write_text(json.dumps(HEADER) + '\n{"kind": "ru\n\n' + run + "\n")
+    with pytest.raises(ResultsError, match=r"results.jsonl:2: not a JSON record"):
+        read_jsonl(path)
