@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import math
 import re
+import signal
 import struct
-from collections.abc import Mapping, Sequence
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
 
 from harness.model.json import JsonValue
 from harness.model.step import ExpectJson, Outcome, StepHead, StepResultJson, WasmValue
@@ -22,6 +25,10 @@ TIMEOUT = Outcome.TIMEOUT.value
 UNSUPPORTED = Outcome.UNSUPPORTED.value
 NOT_RUN = Outcome.NOT_RUN.value
 OUTCOMES = (OK, ERROR, CRASH, TIMEOUT, UNSUPPORTED)
+
+# A scenario's pattern is matched against whatever a runtime said: one that backtracks without
+# end must cost the scenario its step, not the runtime its outcome (the step's own deadline).
+PATTERN_LIMIT_S = 1.0
 
 
 def new_result(step: StepHead) -> StepResultJson:
@@ -76,10 +83,63 @@ def intended_stop(result: StepResultJson, known: bool) -> str | None:
     )
 
 
+class _PatternTooSlow(Exception):
+    pass
+
+
+def _search(pattern: str, text: str, limit_s: float) -> bool:
+    """re.search, stopped after `limit_s` by SIGALRM where this is the main thread of a POSIX
+    process (the worker's case: the regex engine checks signals while it backtracks). Any timer
+    and handler that were set are restored."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "setitimer"
+    ):
+        return re.search(pattern, text) is not None
+    armed = [True]
+
+    def alarm(signum: int, frame: object) -> None:
+        if armed[0]:
+            raise _PatternTooSlow
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    started = time.monotonic()
+    outer = signal.setitimer(signal.ITIMER_REAL, limit_s)
+    try:
+        return re.search(pattern, text) is not None
+    finally:
+        armed[0] = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if outer[0] > 0:  # someone's timer was running: let it go on with what it had left
+            left = outer[0] - (time.monotonic() - started)
+            signal.setitimer(signal.ITIMER_REAL, max(left, 1e-6), outer[1])
+
+
 def check(
-    expect: ExpectJson, result: StepResultJson, wanted: Sequence[WasmValue] | None = None
+    expect: ExpectJson,
+    result: StepResultJson,
+    wanted: Sequence[WasmValue] | None = None,
+    limit_s: float = PATTERN_LIMIT_S,
 ) -> tuple[bool, str]:
-    """Does the result meet the expectation? Returns (met, a short reason when it does not)."""
+    """Does the result meet the expectation? Returns (met, a short reason when it does not).
+
+    A pattern that takes longer than `limit_s` to match is the scenario's error: not met, with
+    a reason that says so; the result (the runtime's outcome and message) is left as it was."""
+    pattern = expect.get("pattern")
+    try:
+        return _check(expect, result, wanted, lambda text: _search(str(pattern), text, limit_s))
+    except _PatternTooSlow:
+        return False, (
+            f"expectation pattern /{pattern}/ took longer than {limit_s:g} s: simplify it"
+        )
+
+
+def _check(
+    expect: ExpectJson,
+    result: StepResultJson,
+    wanted: Sequence[WasmValue] | None,
+    matches: Callable[[str], bool],
+) -> tuple[bool, str]:
     kind = expect.get("kind", OK)
     outcome = result["outcome"]
     # Stated results hold whenever the call returns, an observation's too: a silent wrong
@@ -106,18 +166,18 @@ def check(
     if kind == "trap":
         is_trap = outcome == ERROR and result.get("error_kind") == "trap"
         code = result.get("trap_code")
-        if is_trap and (pattern is None or pattern == code or re.search(pattern, message)):
+        if is_trap and (pattern is None or pattern == code or matches(message)):
             return True, ""
         return False, "expected trap{}, got {}".format(f" /{pattern}/" if pattern else "", got)
     if kind == CRASH:
         if outcome == CRASH:
             label = result.get("signal") or "exit {}".format(result.get("exit_code"))
-            if pattern is None or pattern in (label, "any") or re.search(pattern, label):
+            if pattern is None or pattern in (label, "any") or matches(label):
                 return True, ""
         return False, "expected crash{}, got {}".format(" " + pattern if pattern else "", got)
     if outcome != kind:
         return False, f"expected {kind}, got {got}"
-    if pattern is not None and not re.search(pattern, message):
+    if pattern is not None and not matches(message):
         return False, f"expected {kind} matching /{pattern}/, got {message[:200]!r}"
     return True, ""
 

@@ -99,3 +99,54 @@ def test_stated_results_hold_under_an_observation_too() -> None:
     )[0]
     # an observation that did not return has no values to check: the diff judges it
     assert check({"kind": "any"}, result(outcome="error", message="trap"), wanted)[0]
+
+
+SLOW = "(x+x+)+y"  # backtracks 2^n ways on n x's without a y
+
+
+@pytest.mark.parametrize(
+    ("expect", "fields"),
+    [
+        ({"kind": "error", "pattern": SLOW}, {"outcome": "error", "message": "x" * 40}),
+        (
+            {"kind": "trap", "pattern": SLOW},
+            {"outcome": "error", "error_kind": "trap", "message": "x" * 40},
+        ),
+    ],
+)
+def test_a_pattern_too_slow_to_match_is_the_scenarios_error(
+    expect: dict[str, Any], fields: dict[str, Any]
+) -> None:
+    import signal
+    import time
+
+    got = result(**fields)
+    before = dict(got)
+    handler = signal.getsignal(signal.SIGALRM)
+    started = time.monotonic()
+    met, why = check(expect, got, limit_s=0.2)
+    assert time.monotonic() - started < 2
+    assert (met, why) == (
+        False,
+        f"expectation pattern /{SLOW}/ took longer than 0.2 s: simplify it",
+    )
+    assert got == before  # the runtime's outcome and message are kept as they were
+    assert signal.getsignal(signal.SIGALRM) is handler
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    # a fast pattern on the same message is judged as before
+    assert check({"kind": "error", "pattern": "^x+$"}, got, limit_s=0.2) == (True, "")
+
+
+def test_a_running_timer_goes_on_after_a_match() -> None:
+    import signal
+
+    fired: list[int] = []
+    previous = signal.signal(signal.SIGALRM, lambda signum, frame: fired.append(signum))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 30)
+        check({"kind": "error", "pattern": "boom"}, result(outcome="error", message="boom"))
+        assert 25 < signal.getitimer(signal.ITIMER_REAL)[0] <= 30
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert fired == []
