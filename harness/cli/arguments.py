@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import TypeAlias
 
@@ -56,3 +58,48 @@ def add_required(parser: argparse.ArgumentParser) -> None:
         "glob, version prefix or family; `all`, `none`; default: tox.ini's "
         "[wasm-compat] require_runtimes, else all)",
     )
+
+
+# The numbers a command line gives, each checked where argparse reads it: a bad one is a one-line
+# usage error (exit 2) that names the option's rule, never a value passed on to fail later.
+MAX_TIMEOUT_S = 86_400.0  # a day per segment; the scenario loader holds `timeout:` to the same
+MAX_MEMORY_MB = 1 << 20  # 1 TiB: past it the cap means nothing; 0 would mean no cap at all
+MAX_COUNT = 1 << 16  # jobs, reruns, examples: more is a typo, not a plan
+
+
+def seconds(text: str) -> float:
+    """A time limit: a finite number of seconds, more than 0 and at most a day."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, found {text!r}") from None
+    if not math.isfinite(value) or not 0 < value <= MAX_TIMEOUT_S:
+        raise argparse.ArgumentTypeError(
+            f"expected seconds more than 0 and at most {MAX_TIMEOUT_S:g}, found {text!r}"
+        )
+    return value
+
+
+def integer(low: int, high: int, what: str) -> Callable[[str], int]:
+    """An integer from `low` to `high`, for the `type=` of an option."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text.strip()) if len(text) <= 40 else None
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"expected {what}, an integer from {low} to {high}, found {text[:40]!r}"
+            )
+        return value
+
+    parse.__name__ = what  # argparse names the type in some messages
+    return parse
+
+
+memory_mb = integer(1, MAX_MEMORY_MB, "MiB")
+jobs = integer(1, MAX_COUNT, "a number of jobs")
+reruns = integer(0, MAX_COUNT, "a number of reruns")
+examples = integer(1, MAX_COUNT, "a number of examples")
+seed = integer(0, 2**64 - 1, "a seed")

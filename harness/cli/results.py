@@ -88,8 +88,12 @@ def add_merge(sub: arguments.Subparsers) -> None:
     arguments.add_tox_ini(merge)
     arguments.add_baseline(merge)
     arguments.add_required(merge)
-    merge.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, help=argparse.SUPPRESS)
-    merge.add_argument("--memory-mb", type=int, default=DEFAULT_MEMORY_MB, help=argparse.SUPPRESS)
+    merge.add_argument(
+        "--timeout", type=arguments.seconds, default=DEFAULT_TIMEOUT_S, help=argparse.SUPPRESS
+    )
+    merge.add_argument(
+        "--memory-mb", type=arguments.memory_mb, default=DEFAULT_MEMORY_MB, help=argparse.SUPPRESS
+    )
     merge.set_defaults(handler=cmd_merge)
 
 

@@ -38,14 +38,14 @@ def add_run(sub: arguments.Subparsers) -> None:
     arguments.add_out(run)
     run.add_argument(
         "--timeout",
-        type=float,
+        type=arguments.seconds,
         default=DEFAULT_TIMEOUT_S,
         help=f"seconds a segment may run unless its scenario sets a timeout "
         f"(default: {DEFAULT_TIMEOUT_S:g})",
     )
     run.add_argument(
         "--memory-mb",
-        type=int,
+        type=arguments.memory_mb,
         default=DEFAULT_MEMORY_MB,
         help=f"memory cap of each segment process in MiB (default: {DEFAULT_MEMORY_MB})",
     )
@@ -56,7 +56,7 @@ def add_run(sub: arguments.Subparsers) -> None:
     arguments.add_tox_ini(run)
     run.add_argument(
         "--reruns",
-        type=int,
+        type=arguments.reruns,
         default=session.DEFAULT_RERUNS,
         help="times a run that differs from its neighbour is rerun before it is reported "
         f"(default: {session.DEFAULT_RERUNS})",
@@ -67,7 +67,7 @@ def add_run(sub: arguments.Subparsers) -> None:
     run.add_argument(
         "-j",
         "--jobs",
-        type=int,
+        type=arguments.jobs,
         default=os.cpu_count() or 1,
         help="runs at a time (default: the number of cores); results do not depend on it",
     )
@@ -150,6 +150,13 @@ def _recorded_options(options: argparse.Namespace) -> dict[str, Any]:
     return {key: plain(getattr(options, key)) for key in RESUMABLE}
 
 
+_RECORDED_NUMBERS = {
+    "timeout": arguments.seconds,
+    "memory_mb": arguments.memory_mb,
+    "reruns": arguments.reruns,
+}
+
+
 def _resumed(options: argparse.Namespace) -> tuple[argparse.Namespace, dict[str, Any]]:
     """The options of the run being resumed, and what it recorded before it was cut short."""
     out: Path = options.resume
@@ -166,6 +173,11 @@ def _resumed(options: argparse.Namespace) -> tuple[argparse.Namespace, dict[str,
             value = [Path(v) for v in value]
         elif key in ("fixtures", "tox_ini", "baseline") and value is not None:
             value = Path(value)  # recorded as absolute strings by _recorded_options
+        elif key in _RECORDED_NUMBERS:  # a file's numbers are checked as the command line's
+            try:
+                value = _RECORDED_NUMBERS[key](str(value))
+            except argparse.ArgumentTypeError as exc:
+                raise HarnessError(f"{jsonl}: recorded option '{key}': {exc}") from None
         setattr(restored, key, value)
     restored.out = out
     return restored, previous

@@ -63,7 +63,9 @@ def add_bisect(sub: arguments.Subparsers) -> None:
     one.add_argument(
         "--fixtures", type=Path, help="fixture directory (default: the nearest wasm_fixtures/)"
     )
-    one.add_argument("--timeout", type=float, default=BISECT_TIMEOUT_S, help="seconds per segment")
+    one.add_argument(
+        "--timeout", type=arguments.seconds, default=BISECT_TIMEOUT_S, help="seconds per segment"
+    )
     one.add_argument("--out", type=Path, help="work dir (default: a temporary one)")
     one.set_defaults(handler=cmd_bisect)
 
@@ -79,8 +81,13 @@ def add_explore(sub: arguments.Subparsers) -> None:
         metavar="NAME",
         help="a runtime pinned in tox.ini; give exactly two",
     )
-    two.add_argument("--max-examples", type=int, default=100, help="sequences to try (default 100)")
-    two.add_argument("--seed", type=int, default=0, help="the random seed (default 0)")
+    two.add_argument(
+        "--max-examples",
+        type=arguments.examples,
+        default=100,
+        help="sequences to try (default 100)",
+    )
+    two.add_argument("--seed", type=arguments.seed, default=0, help="the random seed (default 0)")
     two.add_argument(
         "--out",
         type=Path,
@@ -93,7 +100,7 @@ def add_explore(sub: arguments.Subparsers) -> None:
         default=Path("explore-db"),
         help="the project's store of findings, replayed first (default: explore-db/)",
     )
-    two.add_argument("--timeout", type=float, default=20.0, help="seconds per segment")
+    two.add_argument("--timeout", type=arguments.seconds, default=20.0, help="seconds per segment")
     arguments.add_tox_ini(two)
     two.set_defaults(handler=cmd_explore)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 import subprocess
 from pathlib import Path
 
@@ -28,7 +29,22 @@ def find_fixture_dir(start: Path) -> Path | None:
 
 
 def available(fixture_dir: Path) -> list[str]:
-    return sorted(p.stem for p in fixture_dir.glob("*.wat"))
+    """The fixtures a scenario can name: regular .wat files (or links to them)."""
+    return sorted(p.stem for p in fixture_dir.glob("*.wat") if p.is_file())
+
+
+def _kind(path: Path) -> str:
+    mode = path.stat().st_mode
+    for test, kind in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    ):
+        if test(mode):
+            return kind
+    return "a special file"
 
 
 def _wasm_tools() -> str:
@@ -52,6 +68,9 @@ class FixtureBuilder:
 
     def source(self, name: str) -> Path:
         path = self.fixture_dir / f"{name}.wat"
+        if path.exists() and not path.is_file():
+            # a FIFO would block the build, a directory cannot be read: say what it is
+            raise FixtureError(f"fixture '{name}': {path} is {_kind(path)}, not a regular file")
         if not path.is_file():
             known = ", ".join(available(self.fixture_dir)) or "none"
             raise FixtureError(f"fixture '{name}' not found in {self.fixture_dir} (known: {known})")

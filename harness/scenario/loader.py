@@ -2,11 +2,25 @@
 
 The YAML is composed, never constructed: only plain mappings, sequences and scalars are accepted,
 so a tag that would build an object (`!!python/object`) is refused rather than executed.
+
+A file is read within explicit limits, each refused with a one-line `path:line:` error before it
+can cost more than it says (the parser's events are scanned before anything is composed, as
+PyYAML's composer recurses once per level):
+
+    MAX_BYTES         4 MiB of text: 25,000 steps of a line each take 0.3 to 1 MB
+    MAX_DEPTH         64 levels of nesting, aliases expanded: a real scenario nests 8 deep
+    MAX_NODES         250,000 nodes, aliases expanded: 25,000 steps of up to 10 nodes each
+                      (the largest bundled scenario has 40 steps; 25,000 take ~20 s to check);
+                      an alias bomb (billion laughs) expands far past it and is refused as such
+    MAX_NUMBER_CHARS  64 characters in a number: an i64 takes 20, a float 24 (Python refuses
+                      to convert an integer of more than 4300 digits)
+An alias that contains itself (`steps: &a [*a]`) is refused where it is used.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable
 from functools import cache
@@ -21,8 +35,14 @@ from harness.errors import ScenarioError
 from harness.scenario.model import Lines, Scenario, parse_scenario
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
-MAX_NODES = 20_000  # an alias bomb expands to millions of nodes; no real scenario comes close
-MAX_BYTES = 1_000_000
+MAX_BYTES = 4 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_NODES = 250_000
+MAX_NUMBER_CHARS = 64
+_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+# how YAML spells the non-finite floats it means; any other float that comes out non-finite
+# (`1.0e+400`) is a number out of range, not a spelling of infinity
+_NON_FINITE = re.compile(r"^[-+]?\.(inf|Inf|INF|nan|NaN|NAN)$")
 
 _SAFE_TAGS = {
     "tag:yaml.org,2002:str",
@@ -48,21 +68,24 @@ def _validator() -> jsonschema.protocols.Validator:
 
 def load_yaml(text: str, path: str) -> tuple[Any, Lines]:
     """Parse YAML into plain data, with a map from each node's path to its 1-based line."""
-    if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
-        raise ScenarioError(path, None, f"file is larger than {MAX_BYTES} bytes")
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_BYTES:
+        raise ScenarioError(
+            path, None, f"file is {size} bytes, more than the {MAX_BYTES} a scenario may have"
+        )
     try:
+        _check_depth(text, path)
         loader = yaml.SafeLoader(text)  # its reader refuses control characters right away
     except yaml.reader.ReaderError as exc:
         at = text.count("\n", 0, exc.position) + 1
         problem = f"character U+{exc.character:04X} is not allowed in YAML"
         raise ScenarioError(path, at, f"invalid YAML: {problem}") from None
+    except yaml.MarkedYAMLError as exc:
+        raise _yaml_error(exc, path) from None
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise ScenarioError(path, line, f"invalid YAML: {problem}") from None
+        raise _yaml_error(exc, path) from None
     except yaml.YAMLError as exc:
         raise ScenarioError(path, None, f"invalid YAML: {_one_line(str(exc))}") from None
     finally:
@@ -70,52 +93,102 @@ def load_yaml(text: str, path: str) -> tuple[Any, Lines]:
     if node is None:
         raise ScenarioError(path, 1, "expected a mapping with 'steps', found an empty file")
     lines: Lines = {}
-    budget = [MAX_NODES]
-    data = _plain(node, (), lines, loader, path, budget)
+    walk = _Walk(loader, path, lines)
+    data = walk.plain(node, ())
     return data, lines
 
 
-def _plain(
-    node: yaml.Node,
-    at: tuple[Any, ...],
-    lines: Lines,
-    loader: yaml.SafeLoader,
-    path: str,
-    budget: list[int],
-) -> Any:
-    budget[0] -= 1
-    line = node.start_mark.line + 1
-    if budget[0] < 0:
-        raise ScenarioError(path, line, f"more than {MAX_NODES} YAML nodes (alias expansion?)")
-    if node.tag not in _SAFE_TAGS:
-        raise ScenarioError(path, line, f"YAML tag {node.tag!r} is not allowed; use plain values")
-    lines[at] = line
-    if isinstance(node, yaml.MappingNode):
+def _yaml_error(exc: yaml.MarkedYAMLError, path: str) -> ScenarioError:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else None
+    problem = exc.problem or exc.context or "invalid YAML"
+    return ScenarioError(path, line, f"invalid YAML: {problem}")
+
+
+def _check_depth(text: str, path: str) -> None:
+    """Refuse nesting past MAX_DEPTH from the parser's events, which come without recursion,
+    before the composer recurses into it."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ScenarioError(
+                    path,
+                    event.start_mark.line + 1 if event.start_mark else None,
+                    f"nested more than {MAX_DEPTH} levels deep (a scenario needs a few)",
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+class _Walk:
+    """Turns composed nodes into plain data within the node and depth limits, aliases expanded."""
+
+    def __init__(self, loader: yaml.SafeLoader, path: str, lines: Lines) -> None:
+        self.loader = loader
+        self.path = path
+        self.lines = lines
+        self.left = MAX_NODES
+        self.open: set[int] = set()  # the collections being walked: an alias to one is a cycle
+        self.seen: set[int] = set()  # every collection walked: walking one again is an alias
+        self.repeated = False
+
+    def error(self, node: yaml.Node, message: str) -> ScenarioError:
+        return ScenarioError(self.path, node.start_mark.line + 1, message)
+
+    def plain(self, node: yaml.Node, at: tuple[Any, ...], depth: int = 1) -> Any:
+        self.left -= 1
+        if self.left < 0:
+            why = " once its aliases are expanded (an alias bomb?)" if self.repeated else ""
+            raise self.error(node, f"more than {MAX_NODES} YAML nodes{why}; a scenario is smaller")
+        if depth > MAX_DEPTH:
+            raise self.error(node, f"nested more than {MAX_DEPTH} levels deep, aliases expanded")
+        if node.tag not in _SAFE_TAGS:
+            raise self.error(node, f"YAML tag {node.tag!r} is not allowed; use plain values")
+        self.lines[at] = node.start_mark.line + 1
+        if isinstance(node, yaml.CollectionNode):
+            if id(node) in self.open:
+                raise self.error(node, "an alias refers to a node that contains it (a cycle)")
+            self.repeated = self.repeated or id(node) in self.seen
+            self.open.add(id(node))
+            try:
+                return self._collection(node, at, depth)
+            finally:
+                self.open.discard(id(node))
+                self.seen.add(id(node))
+        return self._scalar(node)
+
+    def _collection(self, node: yaml.CollectionNode, at: tuple[Any, ...], depth: int) -> Any:
+        if isinstance(node, yaml.SequenceNode):
+            return [self.plain(item, (*at, i), depth + 1) for i, item in enumerate(node.value)]
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                raise ScenarioError(
-                    path, key_node.start_mark.line + 1, "YAML merge keys are not allowed"
-                )
-            key = _plain(key_node, (*at, "<key>"), lines, loader, path, budget)
+                raise self.error(key_node, "YAML merge keys are not allowed")
+            key = self.plain(key_node, (*at, "<key>"), depth + 1)
             if not isinstance(key, str):
-                raise ScenarioError(
-                    path, key_node.start_mark.line + 1, f"keys must be strings, found {key!r}"
-                )
+                raise self.error(key_node, f"keys must be strings, found {_show(key)}")
             if key in out:
-                raise ScenarioError(path, key_node.start_mark.line + 1, f"duplicate key {key!r}")
-            out[key] = _plain(value_node, (*at, key), lines, loader, path, budget)
+                raise self.error(key_node, f"duplicate key {key!r}")
+            out[key] = self.plain(value_node, (*at, key), depth + 1)
         return out
-    if isinstance(node, yaml.SequenceNode):
-        return [
-            _plain(item, (*at, i), lines, loader, path, budget) for i, item in enumerate(node.value)
-        ]
-    value = loader.construct_object(node, deep=True)
-    if isinstance(value, float) and value != value:
-        return "nan"
-    if isinstance(value, float) and value in (float("inf"), float("-inf")):
-        return "inf" if value > 0 else "-inf"
-    return value
+
+    def _scalar(self, node: yaml.Node) -> Any:
+        if node.tag in _NUMBER_TAGS and len(node.value) > MAX_NUMBER_CHARS:
+            raise self.error(
+                node,
+                f"a number of {len(node.value)} characters, more than the {MAX_NUMBER_CHARS} "
+                f"any wasm value needs",
+            )
+        value = self.loader.construct_object(node, deep=True)
+        if isinstance(value, float) and not math.isfinite(value):
+            if not _NON_FINITE.match(node.value):
+                raise self.error(node, f"number {node.value} is out of range of a float")
+            if value != value:
+                return "nan"
+            return "inf" if value > 0 else "-inf"
+        return value
 
 
 def check_schema(data: Any, lines: Lines, path: str) -> None:

@@ -40,6 +40,7 @@ __all__ = [
     "resolve",
 ]
 
+MAX_TIMEOUT_S = 86_400  # a day: a segment's limit; more is a typo (and overflows the clocks)
 _REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -59,6 +60,12 @@ def parse_scenario(
         lines=lines,
         text=text,
     )
+    timeout = data.get("timeout")
+    if isinstance(timeout, (int, float)) and not 0 < timeout <= MAX_TIMEOUT_S:
+        raise Errors(scenario, {})(
+            ("timeout",),
+            f"'timeout' must be more than 0 and at most {MAX_TIMEOUT_S} s, found {timeout!r}",
+        )
     scenario = replace(scenario, known=_known(scenario))
     if scenario.upgrade and scenario.producer:
         raise Errors(scenario, {})(("producer",), "'producer' and 'upgrade' exclude each other")

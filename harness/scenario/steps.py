@@ -8,6 +8,7 @@ run's work dir, a wasm value that is not a number.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -95,9 +96,24 @@ FEATURES = (
 )
 
 
+MAX_FUEL = 2**63 - 1  # a u64 in the runtimes; kept to i64 for the ones that take it signed
+
+
 def normalize_engine(engine: dict[str, Any], err: Errors, at: tuple[Any, ...]) -> dict[str, Any]:
-    """`features: [simd]` is short for `features: {simd: true}`; names may come from params."""
+    """`features: [simd]` is short for `features: {simd: true}`; names may come from params.
+    Values are checked here, after parameters are substituted: the fuel's range, the cache
+    directory's place."""
     _check_cache_config(engine, err, at)
+    cache = engine.get("cache")
+    if isinstance(cache, dict) and "directory" in cache:
+        _check_workfile(cache["directory"], err, (*at, "cache", "directory"), directory=True)
+    elif cache is not None and not isinstance(cache, (bool, dict)):
+        raise err((*at, "cache"), f"expected true, false or a mapping, found {cache!r}")
+    fuel = engine.get("fuel")
+    if isinstance(fuel, bool) or (fuel is not None and not isinstance(fuel, int)):
+        raise err((*at, "fuel"), f"expected an integer amount of fuel, found {fuel!r}")
+    if isinstance(fuel, int):
+        check_range(fuel, (0, MAX_FUEL), "fuel", err, (*at, "fuel"))
     features = engine.get("features")
     if not isinstance(features, list):
         return engine
@@ -155,6 +171,11 @@ def _deserialize(
         _check_fixture_name(body["wasm"], err, (*at, "deserialize", "wasm"))
         args["wasm"] = body["wasm"]
     corrupt = body.get("corrupt") or {}
+    if isinstance(corrupt.get("truncate"), int):
+        check_range(corrupt["truncate"], OFFSETS, "an offset", err, (*at, "deserialize", "corrupt"))
+    for offset in corrupt.get("flip") or []:
+        if isinstance(offset, int):
+            check_range(offset, OFFSETS, "an offset", err, (*at, "deserialize", "corrupt", "flip"))
     if "flip" not in corrupt and "in" in corrupt:
         raise err((*at, "deserialize", "corrupt", "in"), "'in' only applies to 'flip' offsets")
     return args
@@ -215,8 +236,27 @@ STEP_BUILDERS = {
 }
 
 
+# What an integer of each type may be written as: signed or unsigned, as wasm's are both.
+INT_RANGES = {"i32": (-(2**31), 2**32 - 1), "i64": (-(2**63), 2**64 - 1)}
+F32_MAX = 3.4028234663852886e38
+I32 = (-(2**31), 2**31 - 1)  # an exit code
+OFFSETS = (-(2**32), 2**32)  # a byte offset into an artifact (negative: from its end)
+
+
+def check_range(value: Any, bounds: tuple[int, int], what: str, err: Errors, at: Any) -> None:
+    low, high = bounds
+    if not low <= value <= high:
+        raise err(at, f"{what} must be from {low} to {high}, found {_short(value)}")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
+
+
 def wasm_value(raw: Any, err: Errors, at: tuple[Any, ...]) -> dict[str, Any]:
-    """A wasm value: its type when the scenario says it, else the export's signature decides."""
+    """A wasm value: its type when the scenario says it, else the export's signature decides.
+    It must fit its type (an untyped integer fits an i64); nan and inf are spelled as strings."""
     if isinstance(raw, dict):
         ((kind, value),) = raw.items()
     else:
@@ -227,6 +267,14 @@ def wasm_value(raw: Any, err: Errors, at: tuple[Any, ...]) -> dict[str, Any]:
         raise err(at, f"expected a number, found {value!r}")
     if kind in ("i32", "i64") and not isinstance(value, int):
         raise err(at, f"{kind} needs an integer, found {value!r}")
+    if isinstance(value, int):
+        check_range(
+            value, INT_RANGES.get(kind or "i64", INT_RANGES["i64"]), kind or "an integer", err, at
+        )
+    if isinstance(value, float) and not math.isfinite(value):
+        raise err(at, f"a float must be finite (spell nan and inf as strings), found {value!r}")
+    if kind == "f32" and isinstance(value, (int, float)) and abs(value) > F32_MAX:
+        raise err(at, f"f32 must be at most {F32_MAX:g} in magnitude, found {_short(value)}")
     return {"type": kind, "value": value}
 
 
@@ -239,6 +287,7 @@ def expectation(raw: Any, err: Errors, at: tuple[Any, ...]) -> Expectation:
     if kind == "exit":
         if not isinstance(detail, int) or isinstance(detail, bool):
             raise err((*at, "expect", "exit"), f"expected an integer exit code, found {detail!r}")
+        check_range(detail, I32, "an exit code", err, (*at, "expect", "exit"))
         return Expectation(kind="exit", exit_code=detail)
     try:
         re.compile(detail)
@@ -252,10 +301,18 @@ def _check_fixture_name(name: Any, err: Errors, at: tuple[Any, ...]) -> None:
         raise err(at, f"expected a fixture name (a-z, 0-9, _), found {name!r}")
 
 
-def _check_workfile(name: Any, err: Errors, at: tuple[Any, ...]) -> None:
-    """Work files live inside the run's work dir: no absolute paths, no climbing out."""
-    if not isinstance(name, str) or not name:
-        raise err(at, f"expected a file name in the work dir, found {name!r}")
+def _check_workfile(name: Any, err: Errors, at: tuple[Any, ...], directory: bool = False) -> None:
+    """Work files live inside the run's work dir: no absolute paths, no climbing out; a file's
+    name names a file (not `.`, `..`, nor one ending in `/`), a directory one below the work dir.
+    Checked after parameters are substituted, before anything is created."""
+    what = "a directory" if directory else "a file name"
+    if not isinstance(name, str) or not name.strip():
+        raise err(at, f"expected {what} in the work dir, found {name!r}")
     parts = name.replace("\\", "/").split("/")
-    if name.startswith(("/", "~")) or ".." in parts or "\x00" in name:
+    if name.startswith(("/", "~")) or ".." in parts or "\x00" in name or ":" in parts[0]:
         raise err(at, f"must stay inside the run's work dir, found {name!r}")
+    if len(name) > 255 or any(not p.isprintable() for p in name):
+        raise err(at, f"expected {what} of printable characters, up to 255, found {name!r}")
+    last = [p for p in parts if p not in ("", ".")]
+    if not last or (not directory and parts[-1] in ("", ".")):
+        raise err(at, f"expected {what} in the work dir, not the work dir itself, found {name!r}")

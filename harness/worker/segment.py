@@ -38,6 +38,16 @@ class ScenarioStateError(Exception):
     """The scenario asked for something this segment cannot give (e.g. a missing work file)."""
 
 
+def work_path(workdir: str, name: str) -> str:
+    """The path of a work file or directory, which must resolve inside the work dir (links
+    followed); checked before anything is created there. Adapters that make directories use it."""
+    path = os.path.realpath(os.path.join(workdir, name))
+    root = os.path.realpath(workdir)
+    if os.path.isabs(name) or os.path.commonpath([path, root]) != root:
+        raise ScenarioStateError(f"work file {name!r} resolves outside the work dir")
+    return path
+
+
 class Instance:
     def __init__(self, handle: Any, store: str, stdout_path: str | None) -> None:
         self.handle = handle
@@ -60,11 +70,7 @@ class Segment:
 
     # -- helpers -----------------------------------------------------------------------------
     def work_path(self, name: str) -> str:
-        path = os.path.realpath(os.path.join(self.workdir, name))
-        root = os.path.realpath(self.workdir)
-        if os.path.commonpath([path, root]) != root:
-            raise ScenarioStateError(f"work file {name!r} resolves outside the work dir")
-        return path
+        return work_path(self.workdir, name)
 
     def engine(self, settings: dict[str, Any]) -> tuple[str, Any]:
         key = repr(sorted(settings.items()))

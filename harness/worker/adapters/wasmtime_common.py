@@ -25,6 +25,7 @@ from harness.worker.adapters.base import (
     typed,
 )
 from harness.worker.hostlib import HostFunc, HostLibrary, HostTrap
+from harness.worker.segment import work_path
 
 
 class StoreApi(Protocol):
@@ -129,7 +130,8 @@ def configure(
     elif isinstance(cache, dict) and "config" in cache:
         config.cache = _write_cache_config(workdir, cache["config"].replace(WORKDIR_REF, workdir))
     elif isinstance(cache, dict):
-        _set_cache_dir(config, os.path.join(workdir, cache["directory"]), workdir, adapted)
+        # the segment's rule, before anything is made: the directory stays in the work dir
+        _set_cache_dir(config, work_path(workdir, cache["directory"]), workdir, adapted)
     for feature, enabled in sorted((settings.get("features") or {}).items()):
         attr = "wasm_" + feature
         if not hasattr(cls, attr):
