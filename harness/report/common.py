@@ -10,13 +10,18 @@ from typing import Any
 
 from harness.model.record import UPGRADE_ARROW, pair_label
 
-# XML 1.0 allows tab, newline, carriage return and most of the BMP and beyond, nothing else.
-_XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# What no text output shows raw: C0 controls but tab and newline (ESC starts a terminal
+# sequence, CR rewrites the line), DEL, C1 controls (CSI), bidirectional overrides (they reorder
+# what a reader sees), lone surrogates and the non-characters XML 1.0 cannot hold.
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
+)
 
 
 def visible(text: str) -> str:
-    """Characters XML cannot hold (control characters, lone surrogates) as visible `\\xNN`."""
-    return _XML_ILLEGAL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    """Control characters (and lone surrogates) as visible `\\xNN`: what the console,
+    summary.md, findings and junit.xml show of any text they did not write themselves."""
+    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}", text.replace("\r\n", "\n"))
 
 
 def side(summary: Mapping[str, object], width: int = 90) -> str:

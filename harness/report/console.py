@@ -10,7 +10,7 @@ from typing import Any, TextIO
 
 from harness.model.outcome import describe
 from harness.model.record import run_label
-from harness.report.common import boundary, case_id, kind_label, side
+from harness.report.common import boundary, case_id, kind_label, side, visible
 
 SYMBOLS = {
     "ok": "✓",
@@ -37,7 +37,7 @@ class Progress:
             return
         width = max(10, min(40, shutil.get_terminal_size().columns - 60))
         filled = int(width * self.done / self.total)
-        label = f"{record['case']} on {run_label(record)}"[:40]
+        label = visible(f"{record['case']} on {run_label(record)}")[:40]
         self.stream.write(
             f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} {label:<40}"
         )
@@ -67,8 +67,10 @@ def table(runs: list[dict[str, Any]]) -> str:
     return _columns(rows)
 
 
-def _columns(rows: Sequence[tuple[str, ...]]) -> str:
-    """Left-aligned columns; the last one runs free."""
+def _columns(given: Sequence[tuple[str, ...]]) -> str:
+    """Left-aligned columns; the last one runs free. Every cell one line, control characters
+    visible: a runtime's ESC or CR must not drive the terminal."""
+    rows = [tuple(" ".join(visible(str(c)).split()) for c in row) for row in given]
     last = len(rows[0]) - 1
     widths = [max(len(r[i]) for r in rows) for i in range(last)]
     lines = []

@@ -10,7 +10,7 @@ from typing import Any
 from harness.analysis.baseline import covers
 from harness.model.record import UPGRADE_ARROW, run_label
 from harness.report.common import case_id, compared_runs, side
-from harness.report.markdown import cell
+from harness.report.markdown import cell, code
 
 ORDER = (("break", "Breaks"), ("fix", "Fixes"), ("flaky", "Flaky"), ("drift", "Drift"))
 WIDTH = 110
@@ -31,11 +31,12 @@ def render(document: dict[str, Any], accepted: Sequence[dict[str, Any]] = ()) ->
         "producer's own control run, with the same producer's previous consumer and with the "
         "same consumer's previous producer. Messages are normalized (the cause chain is kept).",
         "",
-        "Runtimes: " + ", ".join(f"`{n}`" for n in tested) + ".",
+        "Runtimes: " + ", ".join(code(n) for n in tested) + ".",
     ]
     untested = [r for r in runtimes if r.get("status") != "ok"]
     for r in untested:
-        lines.append(f"Not tested: `{r['name']}` ({cell(str(r.get('reason') or r['status']))}).")
+        reason = cell(str(r.get("reason") or r["status"]))
+        lines.append(f"Not tested: {code(r['name'])} ({reason}).")
     releases = [t for t in transitions if not t["upgrade"]]
     for kind, title in ORDER:
         chosen = [t for t in releases if t["kind"] == kind]
@@ -54,7 +55,7 @@ def render(document: dict[str, Any], accepted: Sequence[dict[str, Any]] = ()) ->
                 f"| {cell(case_id(t))} | {cell(t['line'])} | {cell(t['from'])} → "
                 f"{cell(t['to'])} | {cell(', '.join(t.get('changed', [])))} | "
                 f"{cell(side(t['before'], WIDTH))} | {cell(side(t['after'], WIDTH))} |"
-                + (f" {cell(_acceptance(t, accepted))} |" if extra else "")
+                + (f" {_acceptance(t, accepted)} |" if extra else "")
             )
     lines += _upgrades([t for t in transitions if t["upgrade"]], accepted)
     lines += _known(document.get("runs", []))
@@ -62,10 +63,11 @@ def render(document: dict[str, Any], accepted: Sequence[dict[str, Any]] = ()) ->
 
 
 def _acceptance(t: dict[str, Any], accepted: Sequence[dict[str, Any]]) -> str:
+    """Markdown for a table cell: the baseline's reason made inert."""
     entry = next((e for e in accepted if covers(e, t)), None)
     if entry is None:
         return "**new**"
-    return f"accepted: {entry.get('reason') or '(no reason given)'}"
+    return f"accepted: {cell(entry.get('reason') or '(no reason given)')}"
 
 
 def _known(runs: Sequence[dict[str, Any]]) -> list[str]:
@@ -105,7 +107,7 @@ def _upgrades(upgrades: list[dict[str, Any]], accepted: Sequence[dict[str, Any]]
     for (case, family), tally in sorted(counts.items()):
         summary = ", ".join(f"{n} {what}" for what, n in sorted(tally.items()))
         verdicts = "; ".join(sorted(reasons[(case, family)])) or "no breaks"
-        lines.append(f"| {cell(case)} | {cell(family)} | {cell(summary)} | {cell(verdicts)} |")
+        lines.append(f"| {cell(case)} | {cell(family)} | {cell(summary)} | {verdicts} |")
     crashes = list(
         {
             (case_id(t), t["from"], t["to"]): t  # one line per pair, whichever axis saw it
@@ -119,6 +121,7 @@ def _upgrades(upgrades: list[dict[str, Any]], accepted: Sequence[dict[str, Any]]
             after = cell(side(t["after"], WIDTH))
             before = compared_runs(t)[0].replace(UPGRADE_ARROW, " ⇒ ")
             lines.append(
-                f"- {cell(case_id(t))}: `{t['from']}` ⇒ `{t['to']}`: {after} (against `{before}`)"
+                f"- {cell(case_id(t))}: {code(t['from'])} ⇒ {code(t['to'])}: {after} "
+                f"(against {code(before)})"
             )
     return lines

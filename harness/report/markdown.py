@@ -3,6 +3,7 @@ summary and a pull-request comment (GitHub caps a comment at 65,536 characters).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from harness.analysis.gate import coverage_lines
@@ -16,16 +17,48 @@ from harness.report.common import (
     reproduce,
     scenario_paths,
     side,
+    visible,
 )
 
 MAX_CHARS = 60_000
 MAX_ROWS = 60
 
 
+# Markdown punctuation that can start markup anywhere in a line: emphasis, code spans, links and
+# images (`[`), headings, tables, strikethrough, and GFM's email autolinks (`@`).
+_PUNCTUATION = re.compile(r"[\\`*\[\]#|~@]")
+# `_` is emphasis only at a word's edge: `integer_division_by_zero` stays as it is.
+_EDGE_UNDERSCORE = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
+# GFM links `www.` and `scheme://` without any brackets: an escaped `.` or `:` stops it.
+_BARE_LINK = re.compile(r"(?i)(?<=\bwww)\.|:(?=//)")
+_ENTITIES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
 def cell(text: str) -> str:
-    """Table-safe: no pipes or newlines, and no markup (runtime messages are not ours)."""
-    flat = " ".join(text.split())
-    return flat.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+    """Text from data, inert in a table cell or a line of prose: one line, control characters
+    visible, and no heading, emphasis, code, link, image, autolink or raw HTML can start in it
+    (runtime messages, reasons, scenario names and parameters are not ours)."""
+    flat = " ".join(visible(str(text)).split())
+    flat = _PUNCTUATION.sub(lambda m: "\\" + m.group(), flat.translate(_ENTITIES))
+    flat = _EDGE_UNDERSCORE.sub(r"\\_", flat)
+    return _BARE_LINK.sub(lambda m: "\\" + m.group(), flat)
+
+
+def code(text: str) -> str:
+    """An inline code span holding any text: delimited by one more backtick than its longest
+    run inside, so nothing in it closes it early."""
+    flat = " ".join(visible(str(text)).split())
+    ticks = "`" * (max((len(run) for run in re.findall("`+", flat)), default=0) + 1)
+    return f"{ticks} {flat} {ticks}" if "`" in flat else f"{ticks}{flat}{ticks}"
+
+
+def fence(lines: list[str], info: str = "") -> list[str]:
+    """A fenced code block around `lines`, its fence longer than any backtick run inside them;
+    each line one line, control characters visible."""
+    shown = [visible(line).replace("\n", "\\n") for line in lines]
+    longest = max((len(run) for line in shown for run in re.findall("`+", line)), default=0)
+    ticks = "`" * max(3, longest + 1)
+    return [ticks + info, *shown, ticks]
 
 
 def render(document: dict[str, Any]) -> str:
@@ -67,11 +100,10 @@ def render(document: dict[str, Any]) -> str:
             )
         if len(listed) > MAX_ROWS:
             lines.append(f"\n… and {len(listed) - MAX_ROWS} more in compat.html / compat.json.")
-        lines += ["", "### Reproduce", "", "```sh"]
+        lines += ["", "### Reproduce", ""]
         paths = scenario_paths(document)
         shown = [t for t, is_new in listed if is_new][:5] or [listed[0][0]]
-        lines += [reproduce(t, paths) for t in shown]
-        lines += ["```", ""]
+        lines += [*fence([reproduce(t, paths) for t in shown], "sh"), ""]
     for entry in stale:
         lines.append(
             f"- accepted break no longer happens: {cell(entry['scenario'])} "
