@@ -78,13 +78,13 @@ class ForkedChild:
 
 
 class ForkServer:
-    def __init__(self, worker: WorkerCommand, env_for: EnvFor) -> None:
+    def __init__(self, worker: WorkerCommand, env_for: EnvFor, parent: str | None = None) -> None:
         self.worker = worker
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._pending: dict[int, _Request] = {}
         self._dead: str | None = None
-        self._home = tempfile.mkdtemp(prefix="wasm-compat-forkserver-")
+        self._home = tempfile.mkdtemp(prefix="wasm-compat-forkserver-", dir=parent)
         self._stderr = tempfile.TemporaryFile(prefix="wasm-compat-forkserver-stderr-")  # noqa: SIM115 - read when it dies
         self._sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         command = worker.with_options("--fork-server", "--control-fd", str(theirs.fileno()))

@@ -7,7 +7,13 @@ A pool holds one warm fork server per runtime worker (started on first use) and 
 puts the worker on a runtime env's path. Closing it (the end of the `with`, however it ends)
 shuts every server down, each killing what it forked, and removes the folder; nothing of it is
 global and nothing waits for `atexit`. Segments' own processes are not the pool's: each ends
-with its segment (`harness.execution.transport`).
+with its segment (`harness.execution.transport`); the pool only knows them, to end them at once
+when the command is told to terminate (SIGTERM, see `__enter__`).
+
+What a SIGKILL cannot clean up is made harmless: every worker is told its coordinator's pid
+(`COORDINATOR_ENV`) and dies with it (`harness.worker.__main__.die_with_parent`), a fork server
+dies when its control socket closes, and the pool's folders all live in one per-run folder named
+with the coordinator's pid and start time, which the next pool removes once that process is gone.
 
 Where forking is unsafe or impossible (the server cannot start, dies, finds threads after the
 import, the worker is not a Python one, or `WASM_COMPAT_ISOLATION=spawn`), `server_for` says
@@ -19,12 +25,14 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
+from types import FrameType, TracebackType
+from typing import Any
 
 import harness
 from harness.errors import HarnessError
@@ -33,6 +41,12 @@ from harness.model.runtime import WorkerCommand
 
 ISOLATION_ENV = "WASM_COMPAT_ISOLATION"
 FORK, SPAWN = "fork", "spawn"
+COORDINATOR_ENV = "WASM_COMPAT_COORDINATOR"  # read by the worker: its coordinator's pid
+RUN_FOLDER_PREFIX = "wasm-compat-run-"  # + pid-starttime: one per pool, swept once it is dead
+
+
+class Terminated(BaseException):
+    """The command was told to terminate: a segment it ended is not a result (like Ctrl-C)."""
 
 
 def isolation_mode() -> str:
@@ -51,10 +65,21 @@ class WorkerPool:
         self._servers: dict[WorkerCommand, ForkServer | str] = {}  # or why it spawns instead
         self._starting: dict[WorkerCommand, threading.Lock] = {}
         self._retired: list[ForkServer] = []
+        self._run_folder: str | None = None
         self._folder: str | None = None
         self._closed = False
+        self._live: set[int] = set()  # the process groups of segments running now
+        self.terminating = False
+        self._previous_handler: Any = None
 
     def __enter__(self) -> WorkerPool:
+        """On the main thread, SIGTERM ends the segments at once and raises SystemExit(143)
+        there, so the command's `finally` blocks and this pool's `close` still run."""
+        if threading.current_thread() is threading.main_thread():
+            current = signal.getsignal(signal.SIGTERM)
+            if current in (signal.SIG_DFL, None):
+                self._previous_handler = current
+                signal.signal(signal.SIGTERM, self._on_sigterm)
         return self
 
     def __exit__(
@@ -63,7 +88,44 @@ class WorkerPool:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self.close()
+        try:
+            self.close()
+        finally:
+            if self._previous_handler is not None:
+                signal.signal(signal.SIGTERM, self._previous_handler)
+                self._previous_handler = None
+
+    def _on_sigterm(self, signum: int, frame: FrameType | None) -> None:
+        self.terminate()
+        raise SystemExit(128 + signum)
+
+    def terminate(self) -> None:
+        """Kill every running segment's process group; their runs are not recorded."""
+        with self._lock:
+            self.terminating = True
+            live = list(self._live)
+        for group in live:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(group, signal.SIGKILL)
+
+    def track(self, group: int) -> None:
+        with self._lock:
+            self._live.add(group)
+
+    def untrack(self, group: int) -> None:
+        with self._lock:
+            self._live.discard(group)
+
+    @property
+    def run_folder(self) -> str:
+        """This pool's own temporary folder (the worker's path, the fork servers' homes),
+        named so that it can be removed by the next pool if this process is killed."""
+        with self._lock:
+            self._check_open()
+            if self._run_folder is None:
+                sweep_dead_run_folders()
+                self._run_folder = tempfile.mkdtemp(prefix=f"{RUN_FOLDER_PREFIX}{process_id()}-")
+            return self._run_folder
 
     @property
     def pythonpath(self) -> str:
@@ -72,10 +134,11 @@ class WorkerPool:
         Putting the harness's own site-packages on a runtime env's path would leak 3.11
         packages into a 3.9 interpreter; a folder with one symlink exposes exactly our
         stdlib-only code."""
+        parent = self.run_folder
         with self._lock:
             self._check_open()
             if self._folder is None:
-                folder = tempfile.mkdtemp(prefix="wasm-compat-worker-")
+                folder = tempfile.mkdtemp(prefix="worker-", dir=parent)
                 package = Path(harness.__file__).resolve().parent
                 os.symlink(package, os.path.join(folder, "harness"))
                 self._folder = folder
@@ -100,6 +163,7 @@ class WorkerPool:
             XDG_CACHE_HOME=str(workdir / ".cache"),
             RUST_BACKTRACE="0",
         )
+        env[COORDINATOR_ENV] = str(os.getpid())
         return env
 
     def server_for(self, worker: WorkerCommand) -> tuple[ForkServer | None, str | None]:
@@ -131,7 +195,7 @@ class WorkerPool:
 
     def _start(self, worker: WorkerCommand) -> ForkServer | str:
         try:
-            server = ForkServer(worker, self.segment_env)
+            server = ForkServer(worker, self.segment_env, self.run_folder)
             server.start()
         except ServerUnavailable as exc:
             return str(exc)
@@ -157,7 +221,8 @@ class WorkerPool:
             self._servers.clear()
             self._retired.clear()
             self._starting.clear()
-            folder, self._folder = self._folder, None
+            folder, self._folder = self._run_folder, None
+            self._run_folder = None
         try:
             for server in servers:
                 server.close()
@@ -168,6 +233,49 @@ class WorkerPool:
     def _check_open(self) -> None:
         if self._closed:
             raise RuntimeError("the worker pool is used after it was closed")
+
+
+def process_id(pid: int | None = None) -> str:
+    """`PID-STARTTIME`: a process, told apart from a later one given the same pid."""
+    pid = os.getpid() if pid is None else pid
+    return f"{pid}-{_start_time(pid)}"
+
+
+def _start_time(pid: int) -> str:
+    """The process's start time in clock ticks since boot (Linux), "0" where unknown."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return "0"
+    return stat.rsplit(")", 1)[1].split()[19]  # field 22; the name before ")" may hold spaces
+
+
+def _alive(pid: int, start: str) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return start == "0" or _start_time(pid) in (start, "0")
+
+
+def sweep_dead_run_folders(tmp: str | None = None) -> list[str]:
+    """Remove the run folders of pools whose process is gone (killed before it could); returns
+    them. A folder whose pid is alive but started at another time belonged to an earlier one."""
+    tmp = tmp or tempfile.gettempdir()
+    removed = []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(tmp):
+            if not entry.name.startswith(RUN_FOLDER_PREFIX) or not entry.is_dir():
+                continue
+            pid, _, rest = entry.name[len(RUN_FOLDER_PREFIX) :].partition("-")
+            start = rest.split("-", 1)[0]
+            if not pid.isdigit() or not start.isdigit() or _alive(int(pid), start):
+                continue
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(entry.path)
+    return removed
 
 
 @contextlib.contextmanager

@@ -1,4 +1,8 @@
-"""Run cases on a runtime: segment after segment in fresh processes, sharing one work dir."""
+"""Run cases on a runtime: segment after segment in fresh processes, sharing one work dir.
+
+A case whose segment was killed by a SIGKILL or SIGTERM the coordinator did not send runs once
+more; its record says so (`segment_retried`), and keeps the second attempt's results.
+"""
 
 from __future__ import annotations
 
@@ -76,6 +80,14 @@ def run_case(
     started = time.monotonic()
     with pool_or_own(pool) as own:
         done = chain.run(known, own)
+        retried = done.killed_from_outside
+        if retried is not None:
+            # Nobody here sent that signal: someone else did, or the kernel (the OOM killer at
+            # the memory cap). Run the case once more from a fresh work dir (a segment's state
+            # is what the ones before it left): if it dies so again, that crash is recorded.
+            shutil.rmtree(workdir, ignore_errors=True)
+            workdir.mkdir(parents=True)
+            done = chain.run(known, own)
     results = _annotated(done.results, case, known)
     status = run_status(results)
     kept = status == "fail" or keep_work
@@ -87,6 +99,8 @@ def run_case(
     applied = sorted({r["known"] for r in results if r.get("known") and r["outcome"] != NOT_RUN})
     if applied:
         record["known"] = applied
+    if retried is not None:
+        record["segment_retried"] = retried
     record.update(
         outcome=run_outcome(results),
         status=status,
@@ -107,6 +121,7 @@ class _Done:
     segments: list[dict[str, Any]] = field(default_factory=list)
     stop_reason: str | None = None
     observed: bool = False  # stopped by an observation: the steps not run are as intended
+    killed_from_outside: str | None = None  # which segment a signal not ours ended, and how
 
 
 @dataclass(frozen=True)
@@ -148,6 +163,10 @@ class _Chain:
                     "isolation_reason": seg.isolation_reason,
                 }
             )
+            if seg.killed_from_outside and done.killed_from_outside is None:
+                done.killed_from_outside = (
+                    f"segment {index} killed from outside by {seg.killed_from_outside}"
+                )
             _take(done, seg, on, payload, known)
         return done
 

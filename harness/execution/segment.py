@@ -16,7 +16,7 @@ from typing import Any
 
 from harness.execution import events, transport
 from harness.execution.attribution import attribute
-from harness.execution.pool import SPAWN, WorkerPool, pool_or_own
+from harness.execution.pool import SPAWN, Terminated, WorkerPool, pool_or_own
 from harness.model.outcome import NOT_RUN, new_result
 from harness.model.runtime import WorkerCommand
 from harness.model.step import StepHead, StepJson, StepResultJson
@@ -38,6 +38,7 @@ class SegmentRun:
     duration_s: float = 0.0
     isolation: str = SPAWN  # "fork": a fork of the runtime's warm worker; "spawn": a fresh one
     isolation_reason: str | None = None  # why not a fork
+    killed_from_outside: str | None = None  # the SIGKILL or SIGTERM that ended it, not ours
 
 
 def run_segment(
@@ -71,6 +72,8 @@ def run_segment(
         transport.start(worker, workdir, memory_mb, commands, own) as process,
     ):
         process.read(timeout, lambda line: _take(received, line, process))
+        if own.terminating:  # the command was told to end: this segment is not a result
+            raise Terminated
     ending = process.ending
     assert ending is not None
     if ending.lost and not ending.timed_out:
@@ -87,6 +90,7 @@ def run_segment(
         duration_s=ending.duration_s,
         isolation=process.isolation,
         isolation_reason=process.isolation_reason,
+        killed_from_outside=None if ending.timed_out else ending.killed_from_outside,
     )
     if out.unavailable is None:  # a runtime that is not there has no step to pin its end on
         attributed = attribute(steps, received, ending, timeout)

@@ -5,7 +5,9 @@ The process is a fork of the runtime's warm worker (the pool's fork server), or 
 where that is unsafe or turned off; `isolation` says which, and why. It runs in its own session
 with its own stderr file. Whatever it does, nothing it started outlives `close`: past the
 deadline its group is interrupted, terminated, then killed, and at the end (on Ctrl-C or a bug
-here too) the group is killed in any case.
+here too) the group is killed in any case. The pool knows it while it runs, to kill it on
+SIGTERM; and whether the coordinator signalled it is kept, so that an ending by SIGKILL or
+SIGTERM nobody here sent is told apart (`Ending.killed_from_outside`).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import IO, Any
 
 from harness.execution.forkserver import ForkedChild, ForkServer, ServerUnavailable
 from harness.execution.pool import FORK, SPAWN, WorkerPool
-from harness.model.process import Ending, stderr_tail
+from harness.model.process import Ending, killed_from_outside, stderr_tail
 from harness.model.runtime import WorkerCommand
 
 ESCALATION = ((signal.SIGINT, 0.5), (signal.SIGTERM, 0.5), (signal.SIGKILL, 5.0))
@@ -47,8 +49,11 @@ class SegmentProcess:
         started: float,
         isolation: str,
         isolation_reason: str | None,
+        pool: WorkerPool | None = None,
     ) -> None:
         self.proc, self.events, self.stderr = proc, events, stderr
+        self.pool = pool
+        self.signalled = False  # the coordinator sent its group a signal before it ended
         self.started = started
         self.isolation, self.isolation_reason = isolation, isolation_reason
         self.timed_out = False
@@ -96,14 +101,19 @@ class SegmentProcess:
 
     def close(self) -> Ending:
         """End the process (escalating if it is past its deadline) and everything it started."""
-        if self.timed_out:
-            self._escalate()
         try:
-            self.proc.wait(timeout=EXIT_WAIT_S)
-        except subprocess.TimeoutExpired:
-            self._kill_group(signal.SIGKILL)
-            self.proc.wait()
-        self._kill_group(signal.SIGKILL)  # nothing the segment started outlives it
+            if self.timed_out:
+                self._escalate()
+            try:
+                self.proc.wait(timeout=EXIT_WAIT_S)
+            except subprocess.TimeoutExpired:
+                self._kill_group(signal.SIGKILL)
+                self.proc.wait()
+            outside = killed_from_outside(self.proc.returncode, self.signalled)
+            self._kill_group(signal.SIGKILL)  # nothing the segment started outlives it
+        finally:
+            if self.pool is not None:
+                self.pool.untrack(self.proc.pid)
         self.events.close()
         lost = self.proc.lost if isinstance(self.proc, ForkedChild) else None
         duration = round(time.monotonic() - self.started, 6)
@@ -111,7 +121,7 @@ class SegmentProcess:
             tail = stderr_tail(self.stderr)
         finally:
             self.stderr.close()
-        return Ending(self.proc.returncode, self.timed_out, lost, tail, duration)
+        return Ending(self.proc.returncode, self.timed_out, lost, tail, duration, outside)
 
     def stop(self) -> None:
         """The coordinator will not read on: end the process now rather than wait for it."""
@@ -127,6 +137,7 @@ class SegmentProcess:
                 continue
 
     def _kill_group(self, sig: int) -> None:
+        self.signalled = True
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, sig)
 
@@ -144,6 +155,8 @@ def start(
         if server is not None:
             forked = _fork(server, workdir, env, memory_mb, commands, stderr, started)
             if isinstance(forked, SegmentProcess):
+                forked.pool = pool
+                pool.track(forked.proc.pid)
                 return forked
             reason = forked
             pool.forget(worker, reason)
@@ -151,11 +164,12 @@ def start(
     except BaseException:
         stderr.close()
         raise
+    pool.track(proc.pid)
     assert proc.stdin is not None and proc.stdout is not None
     with contextlib.suppress(BrokenPipeError):
         proc.stdin.write(commands)
         proc.stdin.close()
-    return SegmentProcess(proc, proc.stdout, stderr, started, SPAWN, reason)
+    return SegmentProcess(proc, proc.stdout, stderr, started, SPAWN, reason, pool)
 
 
 def _fork(

@@ -44,6 +44,19 @@ class Ending:
     lost: str | None  # why how it ended is unknown (its fork server died first)
     stderr_tail: str
     duration_s: float
+    # the signal that killed it when the coordinator had sent none (SIGKILL or SIGTERM only):
+    # someone else's, or the kernel's (the OOM killer); the run tries its case once more
+    killed_from_outside: str | None = None
+
+
+OUTSIDE_SIGNALS = (signal.SIGKILL, signal.SIGTERM)
+
+
+def killed_from_outside(returncode: int | None, signalled: bool) -> str | None:
+    """`SIGKILL` or `SIGTERM` when that ended a process its coordinator had sent no signal."""
+    if signalled or returncode is None or -returncode not in OUTSIDE_SIGNALS:
+        return None
+    return signal_name(-returncode)
 
 
 def signal_name(number: int) -> str:

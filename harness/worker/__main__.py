@@ -11,9 +11,11 @@ worker above (see `harness.worker.forkserver`).
 from __future__ import annotations
 
 import argparse
+import ctypes
 import os
 import platform
 import resource
+import signal
 import sys
 import traceback
 from typing import TYPE_CHECKING
@@ -36,6 +38,27 @@ def _cap_memory(megabytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
 
 
+COORDINATOR_ENV = "WASM_COMPAT_COORDINATOR"  # the pid of the process that started this worker
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def die_with_parent(parent: int) -> None:
+    """End this process when `parent` does, however it ends (SIGKILL included): a worker that
+    outlives its coordinator would spin under init with nobody to read it or stop it.
+
+    The kernel sends SIGKILL when the thread that created us exits; the coordinator's thread
+    that starts a worker waits for it to end, so that is the coordinator's death. A parent that
+    died before the signal was armed shows as a parent pid that changed."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # then only the check below, and the coordinator's process-group kill
+    if os.getppid() != parent:
+        os._exit(1)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="harness.worker")
     parser.add_argument("--memory-mb", type=int, default=0)
@@ -44,13 +67,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fork-server", action="store_true", help="fork a child per segment")
     parser.add_argument("--control-fd", type=int, default=-1, help="the fork server's socket")
     options = parser.parse_args(argv)
+    coordinator = os.environ.get(COORDINATOR_ENV, "")
+    if not options.fork_server and coordinator.isdigit():
+        # Not the fork server: the coordinator's thread that starts it may end before it does;
+        # it ends when its control socket closes, killing what it forked.
+        die_with_parent(int(coordinator))
     events_fd = _move_protocol_off_stdout()
     if options.fork_server:
         from harness.worker import forkserver
 
         os.close(events_fd)  # a fork server speaks only on its control socket
         return forkserver.main(
-            options.control_fd, options.family, options.variant, serve, _cap_memory
+            options.control_fd, options.family, options.variant, serve, _cap_memory, die_with_parent
         )
 
     from harness.worker.protocol import Channel

@@ -71,7 +71,12 @@ class Control:
 
 
 def main(
-    control_fd: int, family: str | None, variant: str, serve: Serve, cap: Callable[[int], None]
+    control_fd: int,
+    family: str | None,
+    variant: str,
+    serve: Serve,
+    cap: Callable[[int], None],
+    die_with_parent: Callable[[int], None] = lambda parent: None,
 ) -> int:
     control = Control(control_fd)
     adapter = load_adapter(control.send, family, variant)
@@ -88,7 +93,7 @@ def main(
         pid=os.getpid(),
         unsafe=unsafe,
     )
-    return Server(control, adapter, serve, cap, unsafe).loop()
+    return Server(control, adapter, serve, cap, unsafe, die_with_parent).loop()
 
 
 class Server:
@@ -99,8 +104,11 @@ class Server:
         serve: Serve,
         cap: Callable[[int], None],
         unsafe: str | None,
+        die_with_parent: Callable[[int], None] = lambda parent: None,
     ) -> None:
         self.control = control
+        self.die_with_parent = die_with_parent
+        self.pid = os.getpid()
         self.adapter = adapter
         self.serve = serve
         self.cap = cap
@@ -188,6 +196,7 @@ class Server:
         code = 1
         try:
             os.setsid()
+            self.die_with_parent(self.pid)  # a server killed outright cannot kill its children
             signal.set_wakeup_fd(-1)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             self.control.sock.close()
