@@ -302,7 +302,8 @@ def load_scenario(path: Path, root: Path | None = None) -> Scenario:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ScenarioError(shown, None, f"not UTF-8 text (byte {exc.start})") from None
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ScenarioError(shown, line, f"not UTF-8 text (byte {exc.start})") from None
     data, lines = load_yaml(text, shown)
     if not isinstance(data, dict):
         raise ScenarioError(shown, 1, f"expected a mapping with 'steps', found {_show(data)}")
