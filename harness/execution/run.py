@@ -79,15 +79,7 @@ def run_case(
     known = _known(case, runtime, consumer, producer)
     started = time.monotonic()
     with pool_or_own(pool) as own:
-        done = chain.run(known, own)
-        retried = done.killed_from_outside
-        if retried is not None:
-            # Nobody here sent that signal: someone else did, or the kernel (the OOM killer at
-            # the memory cap). Run the case once more from a fresh work dir (a segment's state
-            # is what the ones before it left): if it dies so again, that crash is recorded.
-            shutil.rmtree(workdir, ignore_errors=True)
-            workdir.mkdir(parents=True)
-            done = chain.run(known, own)
+        done, retried = _run_chain(chain, known, own, workdir)
     results = _annotated(done.results, case, known)
     status = run_status(results)
     kept = status == "fail" or keep_work
@@ -111,6 +103,22 @@ def run_case(
         workdir=str(workdir) if kept else None,
     )
     return record
+
+
+def _run_chain(
+    chain: _Chain, known: dict[int, Known], pool: WorkerPool, workdir: Path
+) -> tuple[_Done, str | None]:
+    """The chain's segments, run once more if a segment was killed from outside; with why."""
+    done = chain.run(known, pool)
+    retried = done.killed_from_outside
+    if retried is not None:
+        # Nobody here sent that signal: someone else did, or the kernel (the OOM killer at the
+        # memory cap). Run the case once more from a fresh work dir (a segment's state is what
+        # the ones before it left): if it dies so again, that crash is recorded.
+        shutil.rmtree(workdir, ignore_errors=True)
+        workdir.mkdir(parents=True)
+        done = chain.run(known, pool)
+    return done, retried
 
 
 @dataclass
