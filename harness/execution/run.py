@@ -6,6 +6,7 @@ more; its record says so (`segment_retried`), and keeps the second attempt's res
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import time
@@ -40,8 +41,19 @@ def select(cases: Iterable[Case], pattern: str | None) -> list[Case]:
 
 
 def workdir_for(out: Path, case: Case, label: str) -> Path:
-    safe = re.sub(r"[^A-Za-z0-9_.=,-]+", "_", case.id)[:120]
-    return out / "work" / re.sub(r"[^A-Za-z0-9_.-]+", "__", label) / safe
+    """`OUT/work/RUNTIME/CASE`, unique for any case id and label."""
+    runtime = _path_name(label, r"[^A-Za-z0-9_.-]+", "__")
+    return out / "work" / runtime / _path_name(case.id, r"[^A-Za-z0-9_.=,-]+", "_")
+
+
+def _path_name(text: str, unsafe: str, replacement: str, limit: int = 120) -> str:
+    """A file name for `text`: as it is where it is safe and short, else made safe and cut,
+    with a hash of the whole text, so two texts never share a name."""
+    safe = re.sub(unsafe, replacement, text)
+    if safe == text and len(text) <= limit:
+        return text
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return f"{safe[: limit - len(digest) - 1]}-{digest}"
 
 
 def run_case(
