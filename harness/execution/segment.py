@@ -10,9 +10,8 @@ deadline is interrupted, terminated, then killed, and the step in flight becomes
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from harness.execution import events, transport
 from harness.execution.attribution import attribute
@@ -24,16 +23,9 @@ from harness.worker.protocol import PROTOCOL_VERSION, encode
 
 
 @dataclass
-class SegmentRun:
-    """What came back from one segment's process."""
+class SegmentRun(events.Received):
+    """What came back from one segment's process: its events, and how the process ended."""
 
-    results: list[StepResultJson] = field(default_factory=list)
-    runtime: dict[str, Any] | None = None
-    python: str | None = None
-    unavailable: str | None = None  # the runtime cannot be imported or used in this env
-    harness_error: str | None = None  # the worker itself failed: a bug in wasm-compat
-    completed: bool = False
-    stopped: str | None = None  # an observation ended other than ok; later segments do not run
     returncode: int | None = None
     duration_s: float = 0.0
     isolation: str = SPAWN  # "fork": a fork of the runtime's warm worker; "spawn": a fresh one
@@ -79,13 +71,7 @@ def run_segment(
     if ending.lost and not ending.timed_out:
         received.harness_error = f"the segment's process ended unobserved: {ending.lost}"
     out = SegmentRun(
-        results=received.results,
-        runtime=received.runtime,
-        python=received.python,
-        unavailable=received.unavailable,
-        harness_error=received.harness_error,
-        completed=received.completed,
-        stopped=received.stopped,
+        **vars(received),
         returncode=ending.returncode,
         duration_s=ending.duration_s,
         isolation=process.isolation,
