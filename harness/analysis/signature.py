@@ -108,12 +108,19 @@ def classify(before: Signature, after: Signature) -> TransitionKind:
     return TransitionKind.SAME if before == after else TransitionKind.DRIFT
 
 
+def _differing(
+    one: Signature, other: Signature
+) -> tuple[dict[int, Values | None], dict[int, Values | None], list[int]]:
+    """Each side's returned values by step, and the steps both reached whose values differ."""
+    mine, theirs = dict(one.get("values") or []), dict(other.get("values") or [])
+    return mine, theirs, sorted(i for i in mine.keys() & theirs.keys() if mine[i] != theirs[i])
+
+
 def _states(right: Signature, wrong: Signature) -> bool:
     """Every call whose values differ returns the scenario's stated results on `right`'s side
     and not on `wrong`'s."""
     stated = dict(right.get("stated") or [])
-    mine, theirs = dict(right.get("values") or []), dict(wrong.get("values") or [])
-    differing = [i for i in mine.keys() & theirs.keys() if mine[i] != theirs[i]]
+    mine, theirs, differing = _differing(right, wrong)
     return bool(differing) and all(
         i in stated
         and values_equal(stated[i], mine[i] or [])
@@ -124,10 +131,7 @@ def _states(right: Signature, wrong: Signature) -> bool:
 
 def is_wrong_result(before: Signature, after: Signature) -> bool:
     """Both sides ended in the same class, but a call both got to returned other values."""
-    if before.get("outcome") != after.get("outcome"):
-        return False
-    mine, theirs = dict(before.get("values") or []), dict(after.get("values") or [])
-    return any(mine[i] != theirs[i] for i in mine.keys() & theirs.keys())
+    return before.get("outcome") == after.get("outcome") and bool(_differing(before, after)[2])
 
 
 _SHOWN = (
@@ -159,8 +163,7 @@ def summary_of(sig: Signature) -> Summary:
 
 def differing_values(before: Signature, after: Signature) -> tuple[str, str]:
     """`step 3 returned [42]` for each call whose values differ, on each side."""
-    mine, theirs = dict(before.get("values") or []), dict(after.get("values") or [])
-    steps = sorted(i for i in mine.keys() & theirs.keys() if mine[i] != theirs[i])
+    mine, theirs, steps = _differing(before, after)
 
     def shown(values: dict[int, Values | None]) -> str:
         return "; ".join(

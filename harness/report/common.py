@@ -8,6 +8,7 @@ import shlex
 from collections.abc import Mapping
 from typing import Any
 
+from harness.analysis.gate import gate
 from harness.model.record import UPGRADE_ARROW, pair_label
 
 # What no text output shows raw: C0 controls but tab and newline (ESC starts a terminal
@@ -87,8 +88,6 @@ def gate_reasons(document: dict[str, Any]) -> list[str]:
     recorded = document.get("gate")
     if recorded is not None:
         return [str(r) for r in recorded.get("reasons") or []]
-    from harness.analysis.gate import gate
-
     return list(gate(document).reasons)
 
 
