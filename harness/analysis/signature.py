@@ -4,8 +4,9 @@ and each side as a transition shows it. Pure.
 
 The signature holds the outcome class and the values each call returned; where a step has them,
 the scenario's stated results, its cache hit or miss and what an adapter bridged; and, of the
-decisive step (the first that did not end ok), its error kind and type, trap code, exit code,
-signal and normalized message. `harness.analysis.diff` chains runs and classifies each pair.
+decisive step (`harness.model.outcome.decisive`: the first of the worst outcomes other than
+ok), its error kind and type, trap code, exit code, signal and normalized message.
+`harness.analysis.diff` chains runs and classifies each pair.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TypedDict, Union, cast
 
 from harness.model.json import JsonObject, JsonValue, RecordError
+from harness.model.outcome import decisive as decisive_position
 from harness.model.outcome import values_equal
 from harness.model.run import RunRecord, Summary
 from harness.model.step import Outcome, StepResult, WasmValue
@@ -34,7 +36,7 @@ class Signature(TypedDict, total=False):
     stated: list[tuple[int, Values]]  # (step, the scenario's results) where it states them
     cache: list[tuple[int, JsonValue]]  # (step, hit or miss) where a step states which
     adapted: list[tuple[int, Sequence[str]]]  # (step, what an adapter bridged)
-    # the decisive step: the first that did not end ok
+    # the decisive step: the first with the worst outcome other than ok
     step: int
     op: str
     error_kind: str | None
@@ -64,7 +66,8 @@ def signature(run: Run, only: set[int] | None = None) -> Signature:
     """What must stay the same for two runs to count as the same behaviour; `only` limits it to
     some steps."""
     steps = [s for s in _steps(run) if only is None or s.index in only]
-    decisive = next((s for s in steps if s.outcome not in (Outcome.OK, Outcome.NOT_RUN)), None)
+    position = decisive_position([s.outcome.value for s in steps])
+    decisive = None if position is None else steps[position]
     values = [(s.index, s.values) for s in steps if s.op == "call" and s.outcome is Outcome.OK]
     outcome = decisive.outcome.value if decisive is not None else Outcome.OK.value
     sig: Signature = {"outcome": outcome, "values": values}

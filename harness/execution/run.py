@@ -18,7 +18,7 @@ from typing import Any, cast
 from harness.analysis.normalize import normalize
 from harness.execution.pool import WorkerPool, pool_or_own
 from harness.execution.segment import SegmentRun, not_run, run_segment
-from harness.model.outcome import NOT_RUN, OK, UNSUPPORTED, intended_stop
+from harness.model.outcome import NOT_RUN, OK, UNSUPPORTED, decisive, intended_stop
 from harness.model.runtime import Runtime
 from harness.model.step import ExpectJson, StepJson, StepResultJson
 from harness.scenario.fixtures import FixtureBuilder
@@ -204,7 +204,6 @@ def _take(
     elif seg.stopped:
         done.stop_reason, done.observed = seg.stopped, True
     finished = {r["index"] for r in seg.results}
-    done.results += seg.results
     if not seg.completed and done.stop_reason is None:
         failed = next((r for r in seg.results if r.get("met") is False), None)
         last = seg.results[-1] if seg.results else None
@@ -216,11 +215,19 @@ def _take(
             done.stop_reason, done.observed = why, True  # it crashed or hung where allowed
         else:
             done.stop_reason = "segment did not finish"
-    done.results += [
+    skipped = [
         not_run(s, done.stop_reason or "", done.observed)
         for s in payload
         if s["index"] not in finished
     ]
+    # a close that runs `always` after a failure comes after the steps not run before it
+    done.results += sorted(seg.results + skipped, key=_step_order)
+
+
+def _step_order(result: StepResultJson) -> tuple[int, int]:
+    """Steps by index; a segment's teardown (index -1) after them."""
+    index = result["index"]
+    return (1, 0) if index < 0 else (0, index)
 
 
 def _annotated(
@@ -317,8 +324,6 @@ def run_status(steps: Sequence[StepResultJson]) -> str:
 
 
 def run_outcome(steps: Sequence[StepResultJson]) -> str:
-    """A run's outcome is that of its first step that did not end `ok`."""
-    for step in steps:
-        if step["outcome"] not in (OK, NOT_RUN):
-            return str(step["outcome"])
-    return OK
+    """A run's outcome is that of its decisive step (`harness.model.outcome.decisive`)."""
+    position = decisive([s["outcome"] for s in steps])
+    return OK if position is None else str(steps[position]["outcome"])

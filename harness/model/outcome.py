@@ -26,6 +26,18 @@ UNSUPPORTED = Outcome.UNSUPPORTED.value
 NOT_RUN = Outcome.NOT_RUN.value
 OUTCOMES = (OK, ERROR, CRASH, TIMEOUT, UNSUPPORTED)
 
+# How bad a step's outcome is. A run can have more than one step that did not end ok (a failed
+# instantiate, then the deferred close that crashes on what it returned): the worst decides.
+SEVERITY = {UNSUPPORTED: 0, ERROR: 1, CRASH: 2, TIMEOUT: 3}
+
+
+def decisive(outcomes: Sequence[str]) -> int | None:
+    """The position of the step that decides a run: the first with the worst outcome other than
+    ok and not_run; None when there is none."""
+    ranked = [(SEVERITY[o], -i) for i, o in enumerate(outcomes) if o in SEVERITY]
+    return -max(ranked)[1] if ranked else None
+
+
 # A scenario's pattern is matched against whatever a runtime said: one that backtracks without
 # end must cost the scenario its step, not the runtime its outcome (the step's own deadline).
 PATTERN_LIMIT_S = 1.0

@@ -223,7 +223,8 @@ def _close(body: dict[str, Any], engine: dict[str, Any], err: Errors, at: Any) -
         else:
             ((kind, name),) = item.items()
             order.append([kind, name])
-    return {"order": order, "explicit": "order" in body}
+    # `always`: run even after an earlier step failed or stopped the segment, as deferred cleanup
+    return {"order": order, "explicit": "order" in body, "always": bool(body.get("always"))}
 
 
 STEP_BUILDERS = {

@@ -13,7 +13,7 @@ import json
 import os
 from typing import Any, BinaryIO, Callable
 
-PROTOCOL_VERSION = 2  # 2: the fork server's control messages
+PROTOCOL_VERSION = 3  # 2: the fork server's control messages; 3: `always` closes
 
 COMMANDS = ("run_segment", "shutdown", "fork_segment")
 EVENTS = (

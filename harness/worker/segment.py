@@ -24,7 +24,7 @@ from harness.model.outcome import (
     intended_stop,
     new_result,
 )
-from harness.model.step import ErrorFields, StepJson
+from harness.model.step import ErrorFields, StepJson, StepResultJson
 from harness.worker import corrupt
 from harness.worker.adapters.base import Adapter, Unsupported
 from harness.worker.hostlib import HostLibrary
@@ -184,6 +184,10 @@ class Segment:
         closed = []
         exit_code = None
         for kind, name in args["order"]:
+            if args.get("always") and not self._has(kind, name):
+                # deferred cleanup after a failure: what was never made is not there to close
+                closed.append(f"{kind} {name}: absent" if name else f"{kind}: absent")
+                continue
             if kind == "engine":
                 for key in list(self.engines):
                     closed.append("engine: " + self._close_one("engine", key))
@@ -206,6 +210,11 @@ class Segment:
                 f"{kind} {name!r} was not created in this segment (its step failed?)"
             )
         return table[name]
+
+    def _has(self, kind: str, name: str | None) -> bool:
+        if kind == "engine":
+            return bool(self.engines)
+        return name in self._table(kind) and f"{kind} {name}" not in self.dropped
 
     def _table(self, kind: str) -> dict[str, Any]:
         tables: dict[str, dict[str, Any]] = {
@@ -300,58 +309,86 @@ def run(segment: Segment, steps: list[StepJson], emit: Callable[..., None]) -> b
     """Run the steps in order; False if one missed its expectation (the rest are skipped).
 
     Raises Stopped, after reporting the rest as not run, when an observation ended other than ok.
+    Either way the closes marked `always` after it still run (see `_deferred`).
     """
     for position, step in enumerate(steps):
-        emit("step_started", index=step["index"], op=step["op"])
-        args: dict[str, Any] = step["args"]  # the op's own: each op reads what it needs
-        result = new_result(step)
-        started = time.perf_counter()
-        try:
-            out = getattr(segment, step["op"])(args)
-            result["outcome"] = OK
-            result["values"] = out.get("values")
-            result["detail"] = out.get("detail", {})
-            if out.get("exit_code") is not None:
-                result["exit_code"] = out["exit_code"]
-        except KeyboardInterrupt:
-            raise
-        except (Unsupported, corrupt.CorruptError) as exc:
-            # CorruptError: this release's artifact has no such part (e.g. no ELF code section)
-            result.update(
-                {"outcome": UNSUPPORTED, "error_type": type(exc).__name__, "message": str(exc)}
-            )
-        except ScenarioStateError as exc:
-            result.update(
-                {
-                    "outcome": ERROR,
-                    "error_kind": "scenario",
-                    "error_type": type(exc).__name__,
-                    "message": str(exc),
-                }
-            )
-        except BaseException as exc:  # a runtime's error, whatever its class: a value, not a crash
-            result = {**result, **(_harness_bug(exc) or _classify(segment.adapter, exc))}
-            if step["op"] == "call" and result.get("error_kind") == "exit":
-                segment.instances[args["instance"]].exit_code = result["exit_code"]
-                if result["exit_code"] == 0:
-                    result["outcome"] = OK
-        result["duration_s"] = round(time.perf_counter() - started, 6)
-        adapted = segment.adapter.take_adapted()
-        if adapted:
-            result["adapted"] = adapted
-        met, why = check(step["expect"], result, args.get("results"))
-        if met and result["outcome"] == OK and args.get("cache"):
-            result["detail"]["cache_expected"] = args["cache"]
-            met, why = check_cache(args["cache"], result["detail"])
-        result["met"], result["why"] = met, why or None
-        emit("step_finished", result=result)
-        if not met:
+        result = run_step(segment, step, emit)
+        rest = steps[position + 1 :]
+        if not result["met"]:
+            _deferred(segment, rest, emit, None)
             return False
         stop = intended_stop(result, bool(step.get("known")))
         if stop:
-            for rest in steps[position + 1 :]:
-                skipped = new_result(rest)
-                skipped.update({"met": True, "why": stop})
-                emit("step_finished", result=skipped)
+            _deferred(segment, rest, emit, stop)
             raise Stopped(stop)
     return True
+
+
+def _deferred(
+    segment: Segment, rest: list[StepJson], emit: Callable[..., None], stop: str | None
+) -> None:
+    """What follows a step that ended the segment: each close marked `always` runs, as an
+    application's deferred cleanup does whatever failed before it; after an intended stop the
+    other steps are reported not run (after a missed expectation they are not reported)."""
+    for step in rest:
+        if step["op"] == "close" and step["args"].get("always"):
+            run_step(segment, step, emit)
+        elif stop is not None:
+            skipped = new_result(step)
+            skipped.update({"met": True, "why": stop})
+            emit("step_finished", result=skipped)
+
+
+def run_step(segment: Segment, step: StepJson, emit: Callable[..., None]) -> StepResultJson:
+    """One step, reported as it starts and as it ends; its result, checked."""
+    emit("step_started", index=step["index"], op=step["op"])
+    args: dict[str, Any] = step["args"]  # the op's own: each op reads what it needs
+    started = time.perf_counter()
+    result = _outcome(segment, step)
+    result["duration_s"] = round(time.perf_counter() - started, 6)
+    adapted = segment.adapter.take_adapted()
+    if adapted:
+        result["adapted"] = adapted
+    met, why = check(step["expect"], result, args.get("results"))
+    if met and result["outcome"] == OK and args.get("cache"):
+        result["detail"]["cache_expected"] = args["cache"]
+        met, why = check_cache(args["cache"], result["detail"])
+    result["met"], result["why"] = met, why or None
+    emit("step_finished", result=result)
+    return result
+
+
+def _outcome(segment: Segment, step: StepJson) -> StepResultJson:
+    """The step performed: what it returned, or what it raised as outcome fields."""
+    args: dict[str, Any] = step["args"]
+    result = new_result(step)
+    try:
+        out = getattr(segment, step["op"])(args)
+        result["outcome"] = OK
+        result["values"] = out.get("values")
+        result["detail"] = out.get("detail", {})
+        if out.get("exit_code") is not None:
+            result["exit_code"] = out["exit_code"]
+    except KeyboardInterrupt:
+        raise
+    except (Unsupported, corrupt.CorruptError) as exc:
+        # CorruptError: this release's artifact has no such part (e.g. no ELF code section)
+        result.update(
+            {"outcome": UNSUPPORTED, "error_type": type(exc).__name__, "message": str(exc)}
+        )
+    except ScenarioStateError as exc:
+        result.update(
+            {
+                "outcome": ERROR,
+                "error_kind": "scenario",
+                "error_type": type(exc).__name__,
+                "message": str(exc),
+            }
+        )
+    except BaseException as exc:  # a runtime's error, whatever its class: a value, not a crash
+        result = {**result, **(_harness_bug(exc) or _classify(segment.adapter, exc))}
+        if step["op"] == "call" and result.get("error_kind") == "exit":
+            segment.instances[args["instance"]].exit_code = result["exit_code"]
+            if result["exit_code"] == 0:
+                result["outcome"] = OK
+    return result

@@ -93,5 +93,8 @@ def call(
     return step(index, "call", body, expected)
 
 
-def close(index: int, order: list[list[str | None]], expected: Step | None = None) -> Step:
-    return step(index, "close", {"order": order, "explicit": True}, expected)
+def close(
+    index: int, order: list[list[str | None]], expected: Step | None = None, always: bool = False
+) -> Step:
+    body = {"order": order, "explicit": True, "always": always}
+    return step(index, "close", body, expected)

@@ -135,7 +135,7 @@ class Worker:
                     "workdir": str(self.workdir),
                     "fixtures": fixtures,
                     "steps": steps,
-                    "protocol": 2,
+                    "protocol": 3,
                 },
             }
         )

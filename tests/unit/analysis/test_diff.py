@@ -307,3 +307,21 @@ def test_typed_runs_give_the_transitions_compat_json_holds() -> None:
     keys = {r.key for r in runs}
     assert diff.needs_rerun(typed) <= keys
     assert diff.needs_rerun(typed) == diff.needs_rerun(t.to_json() for t in typed)
+
+
+def test_a_crash_after_a_failed_step_is_what_the_run_is_judged_by() -> None:
+    """wazero 1.7: instantiate fails, and the deferred close panics on what it returned."""
+
+    def step(index: int, op: str, outcome: str, **fields: Any) -> dict[str, Any]:
+        return {"index": index, "op": op, "outcome": outcome, "met": outcome == "ok", **fields}
+
+    ok = {"steps": [step(0, "instantiate", "ok"), step(1, "close", "ok")]}
+    failed = step(0, "instantiate", "error", message="source module must be compiled")
+    not_run = step(1, "call", "not_run")
+    panicked = step(2, "close", "crash", exit_code=2, message="panic: nil pointer dereference")
+    crashed = {"steps": [failed, not_run, panicked]}
+    error_only = {"steps": [failed, not_run, step(2, "close", "ok")]}
+    sig = diff.signature(crashed)
+    assert (sig["outcome"], sig["op"], sig["exit_code"]) == ("crash", "close", 2)
+    assert diff.classify(diff.signature(ok), sig) == "break"
+    assert diff.classify(sig, diff.signature(error_only)) == "fix"

@@ -364,7 +364,7 @@ EVENTS_REFUSED = [
         "'instantiate', 'call', 'close']",
     ),
     ({"name": "step_started", "index": "0", "op": "call"}, "step_started: index: '0' is not of"),
-    ({"name": "worker_ready", "protocol": 2, "pid": 4}, "worker_ready: 'runtime' is a required"),
+    ({"name": "worker_ready", "protocol": 3, "pid": 4}, "worker_ready: 'runtime' is a required"),
     (
         {"name": "segment_finished", "index": 0, "completed": "yes"},
         "segment_finished: completed: 'yes' is not of type 'boolean'",
@@ -430,7 +430,7 @@ COMMANDS_REFUSED = [
         ),
         "run_segment: segment.steps[0].expect: 'exit_code' is a required property",
     ),
-    (run_segment(protocol=1), "run_segment: segment.protocol: 2 was expected"),
+    (run_segment(protocol=1), "run_segment: segment.protocol: 3 was expected"),
     ({"name": "shutdown", "now": True}, "shutdown: Additional properties are not allowed"),
     ({"name": "step_started"}, "step_started: not a command of the segment stream"),
     ({"name": "fork_segment"}, "fork_segment: not a command of the segment stream"),
@@ -450,7 +450,9 @@ def test_a_broken_command_is_refused_naming_the_field(
 def test_a_worker_of_another_protocol_is_not_a_protocol_error() -> None:
     """Only `protocol` of a handshake outlives a version: the coordinator can then say which
     one the worker speaks instead of calling its message broken."""
-    check_event({"name": "worker_ready", "protocol": 3, "capabilities": ["anything"]})
+    check_event(
+        {"name": "worker_ready", "protocol": PROTOCOL_VERSION + 1, "capabilities": ["anything"]}
+    )
     with pytest.raises(ProtocolError, match="worker_ready: protocol: 0 is less than"):
         check_event({"name": "worker_ready", "protocol": 0})
 
@@ -458,7 +460,7 @@ def test_a_worker_of_another_protocol_is_not_a_protocol_error() -> None:
 def test_the_fork_server_s_messages_belong_to_its_control_channel() -> None:
     ready = {
         "name": "server_ready",
-        "protocol": 2,
+        "protocol": 3,
         "runtime": {"family": "wasmtime", "version": "50.0.1", "variant": "", "adapter": "x"},
         "python": "3.11.7",
         "pid": 9,

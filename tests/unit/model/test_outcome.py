@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from harness.model.outcome import check, new_result, values_equal
+from harness.model.outcome import check, decisive, new_result, values_equal
 
 
 def result(**fields: Any) -> dict[str, Any]:
@@ -150,3 +150,22 @@ def test_a_running_timer_goes_on_after_a_match() -> None:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
     assert fired == []
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "position"),
+    [
+        ([], None),
+        (["ok", "not_run"], None),
+        (["ok", "error", "not_run", "ok"], 1),
+        # a failed instantiate, then the deferred close that crashes on what it returned
+        (["ok", "error", "not_run", "crash"], 3),
+        (["unsupported", "error"], 1),
+        (["error", "error"], 0),
+        (["crash", "timeout", "crash"], 1),
+    ],
+)
+def test_the_worst_outcome_decides_a_run_and_the_first_of_them_is_its_step(
+    outcomes: list[str], position: int | None
+) -> None:
+    assert decisive(outcomes) == position

@@ -47,6 +47,18 @@ def test_good_scenario_yields_one_case_per_param_set(scenario_dir: Path) -> None
     assert first.segments[1][1].args["order"] == [["module", "m"], ["engine", None]]
 
 
+def test_a_close_marked_always_says_so_and_one_without_it_does_not(scenario_dir: Path) -> None:
+    text = (
+        "steps:\n  - compile: add\n  - instantiate\n  - close: {always: true}\n"
+        "  - close: [module]\n"
+    )
+    (case,) = cases(load_scenario(write(scenario_dir, text)))
+    deferred, plain = case.segments[0][2], case.segments[0][3]
+    assert deferred.args["always"] is True and plain.args["always"] is False
+    with pytest.raises(ScenarioError, match="always"):
+        load_scenario(write(scenario_dir, "steps:\n  - close: {always: yes please}\n"))
+
+
 BROKEN = [
     (
         "known:\n  - {runtime: x, step: 1, expect: ok, results: [1], reason: r}\n"
