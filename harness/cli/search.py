@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import shlex
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 from harness.cli import arguments
 from harness.errors import ExitCode, HarnessError, RuntimeSelectionError
 from harness.execution.pool import WorkerPool
+from harness.plan.matrix import FAMILIES
 from harness.scenario.fixtures import find_fixture_dir
 from harness.scenario.suite import load_suite
 
@@ -26,7 +26,7 @@ def add_bisect(sub: arguments.Subparsers) -> None:
         "bisect", help="find the first release between two whose outcome differs from the good one"
     )
     one.add_argument("scenario", type=Path, help="the scenario file")
-    one.add_argument("--family", required=True, choices=("wasmtime", "wasmer"))
+    one.add_argument("--family", required=True, choices=FAMILIES)
     one.add_argument("--good", required=True, metavar="VERSION", help="a release that behaves")
     one.add_argument("--bad", required=True, metavar="VERSION", help="a later one that does not")
     one.add_argument(
@@ -125,10 +125,7 @@ def cmd_bisect(options: argparse.Namespace) -> ExitCode:
         timeout=options.timeout,
     )
     spec = bisect.spec_for(options.family, options.good, options.variant)
-    python_version = (
-        "3.9" if spec.needs_old_python else f"{sys.version_info[0]}.{sys.version_info[1]}"
-    )
-    versions = bisect.index_versions(options.family, python_version)
+    versions = bisect.release_versions(spec)
     out = options.out or Path(tempfile.mkdtemp(prefix="wasm-compat-bisect-"))
     print(f"bisect {case.id} on {options.family} {options.good} (good) .. {options.bad} (bad)")
     with WorkerPool() as pool:

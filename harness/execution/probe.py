@@ -18,6 +18,7 @@ from harness.model.process import CAUSE_LINES, PANIC_NEW, PANIC_OLD, TAIL_LINES
 from harness.model.runtime import Runtime, WorkerCommand
 from harness.model.step import StepJson, StepResultJson
 from harness.plan.matrix import RuntimeSpec, select
+from harness.provision import go_worker
 from harness.provision.toxenvs import ToxProject, python39_hint, python39_path
 from harness.scenario.model import cases, parse_scenario
 
@@ -36,7 +37,23 @@ def probe(
         return _probe(WorkerCommand.python(python, family, variant), scratch, name, own)
 
 
+def probe_command(
+    worker: WorkerCommand, scratch: Path, name: str | None = None, pool: WorkerPool | None = None
+) -> Runtime:
+    """`probe` for any worker's command line (a Go worker's, say)."""
+    with pool_or_own(pool) as own:
+        return _probe(worker, scratch, name, own)
+
+
 def _probe(worker: WorkerCommand, scratch: Path, name: str | None, pool: WorkerPool) -> Runtime:
+    found = _probe_worker(worker, scratch, name, pool)
+    found.worker = () if worker.forkable else worker.argv  # a Python worker's is implied
+    return found
+
+
+def _probe_worker(
+    worker: WorkerCommand, scratch: Path, name: str | None, pool: WorkerPool
+) -> Runtime:
     python, family, variant = worker.argv[0], worker.family, worker.variant
     scratch.mkdir(parents=True, exist_ok=True)
     label = name or Path(python).name
@@ -205,6 +222,8 @@ def runtime_state(
     project: ToxProject, spec: RuntimeSpec, scratch: Path, pool: WorkerPool | None = None
 ) -> Runtime:
     """Probe a runtime's env: which interpreter, which version actually installed, usable or not."""
+    if spec.is_go:
+        return _go_runtime_state(project, spec, scratch, pool)
     python = project.env_python(spec)
     base = Runtime(
         name=spec.name,
@@ -221,11 +240,16 @@ def runtime_state(
         base.provisioned = False
         return base
     found = probe(str(python), scratch, spec.name, spec.family, spec.variant, pool)
-    found.family, found.variant = spec.family, spec.variant
     if found.unavailable and "is not installed" in found.unavailable:
         found.unavailable += (
             f" (installing {' '.join(spec.requirements)} failed? `tox -e {spec.name}`)"
         )
+    return _pinned(found, spec)
+
+
+def _pinned(found: Runtime, spec: RuntimeSpec) -> Runtime:
+    """The probed runtime, held to the release tox.ini pins."""
+    found.family, found.variant = spec.family, spec.variant
     if found.unavailable is None and found.version != spec.version:
         found.unavailable = (
             f"tox env has {spec.family} {found.version}, tox.ini pins {spec.version} "
@@ -233,3 +257,26 @@ def runtime_state(
         )
     found.pinned = spec.version
     return found
+
+
+def _go_runtime_state(
+    project: ToxProject, spec: RuntimeSpec, scratch: Path, pool: WorkerPool | None
+) -> Runtime:
+    """A Go worker's runtime: the worker its env holds (built against the pinned release and
+    reporting the version it links), or why there is none."""
+    env = project.env_dir(spec)
+    state = go_worker.env_state(env) if env.is_dir() else None
+    if state is None or state.worker is None:
+        why = state.problem if state else f"no tox env yet (run `tox -e {spec.name}`)"
+        return Runtime(
+            name=spec.name,
+            python="",
+            family=spec.family,
+            version=spec.version,
+            variant=spec.variant,
+            unavailable=why,
+            provisioned=state.provisioned if state else False,
+            pinned=spec.version,
+        )
+    command = WorkerCommand((str(state.worker),), spec.family, spec.variant)
+    return _pinned(probe_command(command, scratch, spec.name, pool), spec)

@@ -1,7 +1,8 @@
-"""wasmer's variants, `ENGINE-COMPILER`: one table of the engines of each release line and of
-the compilers, read by the run plan (which names are valid, which releases chain into a line),
-the adapter (which class of `wasmer.engine` a name means) and bisect (1.0's names for 1.1's
-engines). Stdlib only, Python 3.9: the worker imports it.
+"""Runtime variants, read by the run plan (which names are valid, which releases chain into a
+line), the adapters and bisect. wazero's are its two engines (the Go worker's `--variant`).
+wasmer's are `ENGINE-COMPILER`: the engines of each release line (which class of
+`wasmer.engine` a name means; 1.0's names for 1.1's engines) and the compilers. Stdlib only,
+Python 3.9: the worker imports it.
 """
 
 from __future__ import annotations
@@ -28,3 +29,7 @@ WASMER_DEFAULT_ENGINES = tuple(next(iter(engines)) for engines in WASMER_ENGINES
 def wasmer_compiler_package(compiler: str) -> str:
     """The distribution that holds a compiler: wasmer-compiler-cranelift."""
     return "wasmer-compiler-" + compiler
+
+
+# wazero's engines (`wazero.NewRuntimeConfigCompiler` / `...Interpreter`): a variant each.
+WAZERO_ENGINES = ("compiler", "interpreter")

@@ -1,7 +1,9 @@
 """The runtime matrix as values: runtime names, their requirements, version order, upgrade pairs.
 
 A runtime is named after what it pins, and the name is all there is to know about it:
-`wasmtime-50.0.1`, `wasmer-1.1.0-universal-cranelift` (family, version, then a variant). tox.ini
+`wasmtime-50.0.1`, `wasmer-1.1.0-universal-cranelift`, `wazero-1.8.2-compiler` (family,
+version, then a variant). wasmtime and wasmer are PyPI packages; wazero is a Go module, run by
+the Go worker built against that release (`harness.provision.go_worker`). tox.ini
 lists the names; `toxfile.py` derives each env's requirements from them with this module, so
 adding a release is one line. Pure and stdlib-only: tox's own interpreter imports it.
 """
@@ -17,10 +19,12 @@ from harness.model.variants import (
     WASMER_COMPILERS,
     WASMER_ENGINE_SUCCESSOR,
     WASMER_ENGINES,
+    WAZERO_ENGINES,
     wasmer_compiler_package,
 )
 
-FAMILIES = ("wasmtime", "wasmer")
+FAMILIES = ("wasmtime", "wasmer", "wazero")
+GO_FAMILIES = ("wazero",)  # run by a Go worker: no Python package, no interpreter of their own
 
 _VERSION = re.compile(r"\d+(?:\.\d+)*(?:[a-z]+\d*)?")
 
@@ -36,6 +40,9 @@ class RuntimeSpec:
 
     @property
     def requirements(self) -> list[str]:
+        """What pip installs into its env (nothing for a Go worker's runtime)."""
+        if self.is_go:
+            return []
         if self.family == "wasmer":
             compiler = self.variant.rsplit("-", 1)[-1]
             return [
@@ -43,6 +50,11 @@ class RuntimeSpec:
                 f"{wasmer_compiler_package(compiler)}=={self.version}",
             ]
         return [f"{self.family}=={self.version}"]
+
+    @property
+    def is_go(self) -> bool:
+        """Run by the Go worker, built against this release, not by a Python interpreter."""
+        return self.family in GO_FAMILIES
 
     @property
     def needs_old_python(self) -> bool:
@@ -57,8 +69,8 @@ class RuntimeSpec:
     def line(self) -> str:
         """Runtimes compared release to release: a family, and for wasmer one engine lineage and
         one compiler (`wasmer-1.0.0-jit-llvm` is followed by `wasmer-1.1.0-universal-llvm`)."""
-        if not self.variant:
-            return self.family
+        if not self.variant or self.is_go:
+            return f"{self.family}-{self.variant}" if self.variant else self.family
         engine, _, compiler = self.variant.partition("-")
         engine = WASMER_ENGINE_SUCCESSOR.get(engine, engine)
         return f"{self.family}-{engine}-{compiler}" if compiler else f"{self.family}-{engine}"
@@ -93,6 +105,12 @@ def parse_runtime_name(name: str) -> RuntimeSpec:
         raise ValueError(f"runtime {name!r}: expected a version after {family}-, got {version!r}")
     if family == "wasmer":
         _check_wasmer_variant(name, version, variant)
+    elif family == "wazero":
+        if variant not in WAZERO_ENGINES:
+            raise ValueError(
+                f"runtime {name!r}: wazero's variant is its engine, one of "
+                f"{', '.join(WAZERO_ENGINES)}"
+            )
     elif variant:
         raise ValueError(f"runtime {name!r}: {family} takes no variant, got {variant!r}")
     return RuntimeSpec(name=name, family=family, version=version, variant=variant)

@@ -33,8 +33,11 @@ class ToxProject:
     work_dir: Path
     specs: tuple[RuntimeSpec, ...]
 
+    def env_dir(self, spec: RuntimeSpec) -> Path:
+        return self.work_dir / spec.name
+
     def env_python(self, spec: RuntimeSpec) -> Path:
-        return self.work_dir / spec.name / "bin" / "python"
+        return self.env_dir(spec) / "bin" / "python"
 
 
 def find_tox_ini(start: Path | None = None) -> Path | None:

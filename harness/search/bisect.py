@@ -136,6 +136,20 @@ def parse_index_versions(package: str, output: str) -> list[str]:
     raise BisectError(f"cannot list the releases of {package}: pip index versions said {tail!r}")
 
 
+def release_versions(spec: RuntimeSpec) -> list[str]:
+    """The family's releases: from the package index for a Python package (those with a wheel
+    for the interpreter its envs use), from the Go module proxy for a Go worker's runtime."""
+    if spec.is_go:
+        from harness.provision import go_worker
+
+        try:
+            return go_worker.release_versions()
+        except (go_worker.GoMissing, go_worker.BuildFailed) as exc:
+            raise BisectError(f"cannot list the releases of {spec.family}: {exc}") from None
+    python_version = "3.9" if spec.needs_old_python else "{}.{}".format(*sys.version_info[:2])
+    return index_versions(spec.family, python_version)
+
+
 def env_cache_root() -> Path:
     return cache_dir() / "envs"
 
@@ -291,11 +305,28 @@ def _runtime(request: Request, out: Path, version: str) -> Any:
     from harness.execution.probe import probe as probe_runtime
 
     spec = spec_for(request.family, version, request.variant)
-    python = provision(env_cache_root() / spec.name, interpreter_for(spec), spec.requirements)
-    found = probe_runtime(python, out / "probe" / spec.name, spec.name, spec.family, spec.variant)
+    if spec.is_go:
+        found = _go_runtime(spec, out)
+    else:
+        python = provision(env_cache_root() / spec.name, interpreter_for(spec), spec.requirements)
+        scratch = out / "probe" / spec.name
+        found = probe_runtime(python, scratch, spec.name, spec.family, spec.variant)
     if found.unavailable:
         raise BisectError(f"{spec.name} is not usable: {found.unavailable}")
     return found
+
+
+def _go_runtime(spec: RuntimeSpec, out: Path) -> Any:
+    """A Go worker's release, built into the env cache (once per release and worker source)."""
+    from harness.execution.probe import probe_command
+    from harness.model.runtime import WorkerCommand
+    from harness.provision import go_worker
+
+    state = go_worker.install(spec.version, env_cache_root() / spec.name)
+    if state.worker is None:
+        raise BisectError(f"{spec.name}: {state.problem}")
+    command = WorkerCommand((str(state.worker),), spec.family, spec.variant)
+    return probe_command(command, out / "probe" / spec.name, spec.name)
 
 
 def _run_on(

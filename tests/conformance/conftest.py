@@ -3,8 +3,10 @@
     WASM_COMPAT_WORKER_CMD='/path/to/worker --flag' python -m pytest tests/conformance
 
 runs the suite against any worker (a JSON list is accepted too, for arguments with spaces).
-Without it the suite runs the Python worker on this interpreter, started as the coordinator
-starts it. `WASM_COMPAT_WORKER_LACKS=serialize,deserialize` names the operations the worker's
+Without it the suite runs each worker this project ships: the Python worker on this interpreter,
+started as the coordinator starts it, and the Go worker built against wazero 1.12.0 (a build
+failure fails the suite; no Go toolchain skips it, saying so).
+`WASM_COMPAT_WORKER_LACKS=serialize,deserialize` names the operations the worker's
 runtime cannot express (it must then report them `unsupported`); by default they come from
 the runtime family the worker names in `worker_ready` (see LACKS).
 """
@@ -22,6 +24,7 @@ import pytest
 from wire import Message, Worker
 
 from harness.execution.pool import WorkerPool
+from harness.provision import go_worker
 from harness.scenario.fixtures import FixtureBuilder
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,16 +56,28 @@ def worker_command_from(environ: Mapping[str, str]) -> list[str] | None:
     return shlex.split(text)
 
 
-@pytest.fixture(scope="session")
-def worker_command() -> list[str]:
+# The workers this project ships, each held to the suite when no command is given: the Python
+# worker on this interpreter, and the Go worker built against this wazero release with each engine.
+WAZERO_RELEASE = "1.12.0"
+OWN_WORKERS = ("python", "wazero-compiler", "wazero-interpreter")
+
+
+@pytest.fixture(scope="session", params=OWN_WORKERS)
+def worker_command(request: pytest.FixtureRequest) -> list[str]:
     """The command line that starts the worker under test (override this fixture to change it)."""
-    return worker_command_from(os.environ) or [
-        sys.executable,
-        "-m",
-        "harness.worker",
-        "--memory-mb",
-        "2048",
-    ]
+    given = worker_command_from(os.environ)
+    if given is not None:
+        if request.param != OWN_WORKERS[0]:
+            pytest.skip(f"{COMMAND_ENV} names the worker under test")
+        return given
+    if request.param == "python":
+        return [sys.executable, "-m", "harness.worker", "--memory-mb", "2048"]
+    try:
+        binary = go_worker.build(WAZERO_RELEASE)
+    except go_worker.GoMissing as exc:
+        pytest.skip(f"the Go worker cannot be built here: {exc}")
+    variant = request.param.partition("-")[2]
+    return [str(binary), "--memory-mb", "2048", "--variant", variant]
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,9 @@ def test_names_say_what_they_pin() -> None:
 @pytest.mark.parametrize(
     ("name", "message"),
     [
-        ("wazero-1.6.0", "family must be one of wasmtime, wasmer"),
+        ("wamr-1.6.0", "family must be one of wasmtime, wasmer, wazero"),
+        ("wazero-1.6.0", "wazero's variant is its engine, one of compiler, interpreter"),
+        ("wazero-1.6.0-jit", "wazero's variant is its engine"),
         ("wasmtime-latest", "expected a version after wasmtime-"),
         ("wasmtime-50.0.1-fast", "wasmtime takes no variant"),
         ("wasmer-1.1.0-jit-cranelift", "ENGINE one of universal, dylib"),
@@ -92,3 +94,11 @@ def test_selection_by_name_glob_prefix_family() -> None:
     assert names() == [s.name for s in specs]
     with pytest.raises(ValueError, match=r"no runtime in tox.ini matches .wasmtime-99."):
         names("wasmtime-99")
+
+
+def test_a_wazero_release_is_a_go_worker_s_and_chains_with_its_own_engine() -> None:
+    compiler = parse_runtime_name("wazero-1.8.2-compiler")
+    assert compiler.is_go and compiler.requirements == [] and not compiler.needs_old_python
+    assert compiler.line == "wazero-compiler"
+    assert parse_runtime_name("wazero-1.9.0-interpreter").line == "wazero-interpreter"
+    assert not parse_runtime_name("wasmtime-50.0.1").is_go

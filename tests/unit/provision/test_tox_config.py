@@ -41,10 +41,22 @@ def test_labels_select_families_and_the_newest_release_of_each_line() -> None:
         "wasmer-1.1.0-universal-llvm",
         "wasmer-1.1.0-universal-singlepass",
         "wasmtime-50.0.1",
+        "wazero-1.12.0-compiler",
+        "wazero-1.12.0-interpreter",
     ]
     wasmtime = tox_config("-m", "wasmtime", "-k", "env_name")
     assert len(wasmtime) == 18 and all(name.startswith("wasmtime-") for name in wasmtime)
     assert len(tox_config("-m", "wasmer", "-k", "env_name")) == 12
+    wazero = tox_config("-m", "wazero", "-k", "env_name")
+    assert len(wazero) == 18 and all(name.startswith("wazero-") for name in wazero)
+
+
+def test_a_wazero_env_builds_the_go_worker_against_its_release() -> None:
+    ((commands, deps),) = tox_config(
+        "-e", "wazero-1.8.2-compiler", "-k", "commands", "deps"
+    ).values()
+    assert "harness.provision.go_worker" in commands and "build 1.8.2 --into" in commands
+    assert "wazero-1.8.2-compiler" in commands and deps == ""
 
 
 def test_dev_is_an_editable_install_with_the_dev_tools() -> None:

@@ -62,12 +62,14 @@ def test_the_corpus_is_refused_line_by_line_and_creates_nothing(
                 figures["one-line errors"] += 1
     after = {folder: entries(folder) for folder in watched}
     created = {str(f): sorted(after[f] - before[f]) for f in watched if after[f] - before[f]}
-    # the other xdist worker's runs make their own dirs in /tmp, named with their pid
+    # the other xdist worker's runs make their own dirs in /tmp, named with their pid, and its
+    # interpreter tests unpack Debian packages there (nothing a scenario can reach)
     others = re.compile(r"wasm-compat-run-(\d+)-")
     created[str(system_tmp)] = [
         n
         for n in created.get(str(system_tmp), [])
         if not ((m := others.match(n)) and int(m.group(1)) != os.getpid())
+        and not n.startswith("wasm-compat-py39-")
     ]
     created = {k: v for k, v in created.items() if v}
     figures["paths created outside"] = sum(len(v) for v in created.values())
