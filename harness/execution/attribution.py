@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from harness.execution.events import Received
 from harness.model.outcome import CRASH, TIMEOUT, check, new_result
-from harness.model.process import Ending, signal_name
+from harness.model.process import Ending, go_panic, signal_name
 from harness.model.step import ErrorFields, StepHead, StepJson, StepResultJson
 
 TEARDOWN: StepHead = {"index": -1, "op": "teardown", "line": None, "expect": {"kind": "ok"}}
@@ -49,7 +49,7 @@ def attribute(
     by_index = {s["index"]: s for s in steps}
     in_flight = step_in_flight(by_index, received)
     step = TEARDOWN if in_flight is None else by_index[in_flight]
-    result: StepResultJson = {**new_result(step), **failure}
+    result: StepResultJson = {**new_result(step), **with_cause(failure, ending.stderr_tail)}
     result["stderr_tail"] = ending.stderr_tail
     result["duration_s"] = ending.duration_s
     met, why = check(step["expect"], result)
@@ -86,3 +86,10 @@ def failure_of(returncode: int | None, timed_out: bool, limit_s: float) -> Error
         "exit_code": returncode,
         "message": f"worker exited with {returncode}",
     }
+
+
+def with_cause(failure: ErrorFields, stderr_tail: str) -> ErrorFields:
+    """A crash's message with the line that says why, where its stderr has one a runtime's own
+    code prints (a Go panic: exit 2 alone says nothing)."""
+    cause = go_panic(stderr_tail) if failure.get("outcome") == CRASH else None
+    return {**failure, "message": f"{failure['message']}: {cause}"} if cause else failure

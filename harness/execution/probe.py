@@ -201,7 +201,7 @@ def crash_cause(stderr: str | None) -> str | None:
         text = f"panicked at '{normalize(message)}'"
         return f"{text} ({crate})" if crate else text
     found = CAUSE_LINES.search(stderr or "")
-    return normalize(found["line"]) if found else None
+    return normalize(found["line"] or found["go"]) if found else None
 
 
 def pinned_runtime(

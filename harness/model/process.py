@@ -26,11 +26,15 @@ CUT = "[…]"  # between the cause lines and the last lines, where stderr was le
 # FILE:L:C:` then MSG on the next line); FILE under cargo's registry names the crate and version.
 PANIC_OLD = re.compile(r"panicked at '(?P<message>.*)', (?P<file>\S+?):\d+:\d+")
 PANIC_NEW = re.compile(r"panicked at (?P<file>\S+?):\d+:\d+:\n(?P<message>[^\n]*)")
+# Go's: a panic (`panic: MSG`, then `[signal SIGSEGV: ...]` for a nil dereference) or a fatal
+# runtime error (`fatal error: MSG`), each above the goroutine dumps that fill the last lines.
+GO_PANIC = re.compile(r"^(?P<line>(?:panic|fatal error): .*)$", re.M)
 # Other lines that say why a process died (a dynamic loader's or a C library's assertion, a
-# Rust runtime abort); Python's own `Fatal Python error: Aborted` only repeats the signal.
+# Rust runtime abort, Go's); Python's own `Fatal Python error: Aborted` only repeats the signal.
 CAUSE_LINES = re.compile(
     r"^(?:.*\b(?P<line>Inconsistency detected by ld\.so: .*|Assertion `.*' failed\.?"
-    r"|fatal runtime error: .*|memory allocation of \d+ bytes failed.*))$",
+    r"|fatal runtime error: .*|memory allocation of \d+ bytes failed.*)"
+    r"|(?P<go>(?:panic|fatal error): .*|\[signal SIG\w+: .*\]))$",
     re.M,
 )
 
@@ -88,6 +92,13 @@ def stderr_tail(stream: IO[bytes]) -> str:
     lost = [line for line in cause_lines("\n".join(above)) if line not in last]
     causes = _within(lost, CAUSE_BYTES)
     return "\n".join([*causes, CUT, *last] if causes else last)
+
+
+def go_panic(stderr: str | None) -> str | None:
+    """A Go program's panic or fatal error line (`panic: runtime error: invalid memory address
+    or nil pointer dereference`), the first when a panic panicked again."""
+    found = GO_PANIC.search(stderr or "")
+    return found["line"].strip() if found else None
 
 
 def cause_lines(text: str) -> list[str]:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from harness.execution import events
-from harness.execution.attribution import attribute, failure_of, step_in_flight
+from harness.execution.attribution import attribute, failure_of, step_in_flight, with_cause
 from harness.model.outcome import new_result
 from harness.model.process import (
     CUT,
@@ -255,3 +255,29 @@ def test_cause_lines_above_the_tail_are_cut_to_their_share() -> None:
     first, cut, *rest = tail.splitlines()
     assert first.startswith("fatal runtime error: xxx") and len(first) <= 1001
     assert cut == CUT and rest == FRAMES[-TAIL_LINES:]
+
+
+GO_PANIC_STDERR = (
+    "panic: runtime error: invalid memory address or nil pointer dereference\n"
+    "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x5a1b2c]\n\n"
+    "goroutine 1 [running]:\n"
+    + "".join(
+        f"github.com/tetratelabs/wazero/internal/wasm.f{i}(0x1a41384daf70?)\n"
+        f"\tgithub.com/tetratelabs/wazero@v1.8.2/internal/wasm/module_instance.go:{i}\n"
+        for i in range(40)
+    )
+)
+
+
+def test_a_go_panic_is_kept_above_its_goroutine_dump_and_named_in_the_crash() -> None:
+    tail = stderr_tail(io.BytesIO(GO_PANIC_STDERR.encode()))
+    assert tail.startswith("panic: runtime error: invalid memory address or nil pointer")
+    assert "[signal SIGSEGV" in tail.splitlines()[1]
+    failure = failure_of(2, False, 60)
+    assert failure is not None
+    message = with_cause(failure, tail)["message"]
+    assert message == (
+        "worker exited with 2: panic: runtime error: invalid memory address or nil pointer "
+        "dereference"
+    )
+    assert with_cause(failure, "some other output")["message"] == "worker exited with 2"
