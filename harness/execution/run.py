@@ -263,6 +263,8 @@ def _with_known(step: StepJson, known: dict[int, Known]) -> StepJson:
         step["known"] = entry.reason
         if entry.results is not None:
             step["args"] = {**step["args"], "results": list(entry.results)}
+        if entry.cache is not None:
+            step["args"] = {**step["args"], "cache": entry.cache}
     return step
 
 

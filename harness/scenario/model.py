@@ -114,9 +114,18 @@ def _known(scenario: Scenario) -> tuple[Known, ...]:
                 globs("consumer"),
                 params,
                 _known_results(raw, steps[index], err, at),
+                _known_cache(raw, steps[index], err, at),
             )
         )
     return tuple(found)
+
+
+def _known_cache(raw: dict[str, Any], step: Any, err: Errors, at: tuple[Any, ...]) -> str | None:
+    if "cache" not in raw:
+        return None
+    if split_step(step)[0] != "compile":
+        raise err((*at, "cache"), "'cache' belongs to an entry about a compile step")
+    return str(raw["cache"])
 
 
 def _known_results(

@@ -69,6 +69,7 @@ class Known:
     consumer: tuple[str, ...] = ()
     params: tuple[tuple[str, tuple[Any, ...]], ...] = ()
     results: tuple[Any, ...] | None = None  # the values it is known to return instead
+    cache: str | None = None  # what its cache directory is known to show instead
 
     def matches(
         self,
