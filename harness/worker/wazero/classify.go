@@ -45,7 +45,13 @@ type lookupError struct{ reason string }
 
 func (e *lookupError) Error() string { return e.reason }
 
-const trapPrefix = "wasm error: "
+// A trap is wazero's *wasmruntime.Error (an internal type, told by its name), which the
+// interpreter and the old compiler wrap with this prefix and a stack trace; the optimizing
+// compiler (1.7+) returns a stack overflow bare.
+const (
+	trapPrefix = "wasm error: "
+	trapType   = "*wasmruntime.Error"
+)
 
 // trapMessages: base.py's TRAP_MESSAGES, plus wazero's own words for two traps.
 var trapMessages = []struct {
@@ -98,7 +104,7 @@ func classify(err error) failure {
 		out.Kind, out.ExitCode = "exit", &code
 	case errors.As(err, &host):
 		out.Kind, out.TrapCode = "trap", "host"
-	case strings.HasPrefix(out.Message, trapPrefix):
+	case strings.HasPrefix(out.Message, trapPrefix) || out.Type == trapType:
 		out.Kind, out.TrapCode = "trap", trapCode(firstLine(out.Message))
 	default:
 		out.Kind = "runtime"

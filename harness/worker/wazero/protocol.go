@@ -67,10 +67,10 @@ func (c *channel) receive() (*command, error) {
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, err
 	}
-	if len(bytes.TrimSpace(line)) == 0 && err != nil {
-		return nil, nil
+	if len(line) == 0 {
+		return nil, nil // the end of the input
 	}
-	return decodeCommand(bytes.TrimRight(line, "\r\n"))
+	return decodeCommand(bytes.TrimSuffix(line, []byte("\n")))
 }
 
 // send writes one event; os.File.Write is unbuffered, so a step_started is out before the

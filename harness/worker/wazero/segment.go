@@ -111,9 +111,11 @@ func checkSpec(spec *segmentSpec) error {
 		return fmt.Errorf("run_segment: segment.fixtures is missing")
 	case spec.Steps == nil:
 		return fmt.Errorf("run_segment: segment.steps is missing")
-	case spec.Protocol == nil || *spec.Protocol != protocolVersion:
-		return fmt.Errorf("run_segment: segment.protocol is %s, this worker speaks %d",
-			orNone(spec.Protocol), protocolVersion)
+	case spec.Protocol == nil:
+		return fmt.Errorf("run_segment: segment.protocol is missing")
+	case *spec.Protocol != protocolVersion:
+		return fmt.Errorf("run_segment: segment.protocol is %d, this worker speaks %d",
+			*spec.Protocol, protocolVersion)
 	}
 	for n, st := range spec.Steps {
 		if st == nil || st.Index == nil || st.Op == "" || len(st.Expect) == 0 {

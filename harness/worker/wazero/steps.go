@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/tetratelabs/wazero"
@@ -80,10 +81,11 @@ func (s *segment) deserialize(json.RawMessage) (stepOutput, error) {
 }
 
 type instantiateArgs struct {
-	Module  string   `json:"module"`
-	As      string   `json:"as"`
-	Store   string   `json:"store"`
-	Imports []string `json:"imports"`
+	Module  string          `json:"module"`
+	As      string          `json:"as"`
+	Store   string          `json:"store"`
+	Imports []string        `json:"imports"`
+	Fuel    json.RawMessage `json:"fuel"`
 	Wasi    struct {
 		Args []string          `json:"args"`
 		Env  map[string]string `json:"env"`
@@ -97,6 +99,9 @@ func (s *segment) instantiate(raw json.RawMessage) (stepOutput, error) {
 	var args instantiateArgs
 	if err := decodeArgs(raw, &args); err != nil {
 		return stepOutput{}, err
+	}
+	if fuel := strings.TrimSpace(string(args.Fuel)); fuel != "" && fuel != "null" {
+		return stepOutput{}, &unsupportedError{"wazero has no fuel metering"}
 	}
 	source, err := s.module(args.Module)
 	if err != nil {
