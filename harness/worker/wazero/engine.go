@@ -166,11 +166,14 @@ func cacheChoice(raw json.RawMessage, workdir string) (dir string, inMemory bool
 	return dir, false, err
 }
 
-// countCacheFiles counts a cache directory's entries: not hidden files, nor the temporary
-// files wazero renames into place.
-func countCacheFiles(dir string) int {
+// cacheFiles counts the cache directory's entries (0 without one): not hidden files, nor the
+// temporary files wazero renames into place.
+func (e *engine) cacheFiles() int {
+	if e.cacheDir == "" {
+		return 0
+	}
 	count := 0
-	_ = filepath.WalkDir(dir, func(path string, entry fs.DirEntry, err error) error {
+	_ = filepath.WalkDir(e.cacheDir, func(path string, entry fs.DirEntry, err error) error {
 		if err != nil || entry.IsDir() {
 			return nil
 		}

@@ -69,7 +69,6 @@ type module struct {
 }
 
 type instance struct {
-	engineKey  string
 	mod        api.Module
 	store      string
 	stdoutPath string

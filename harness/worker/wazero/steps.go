@@ -45,7 +45,7 @@ func (s *segment) compile(raw json.RawMessage) (stepOutput, error) {
 	if err != nil {
 		return stepOutput{}, err
 	}
-	before := countCacheFiles(made.cacheDir)
+	before := made.cacheFiles()
 	started := time.Now()
 	compiled, err := made.runtime.CompileModule(s.ctx, wasm)
 	detail := map[string]any{
@@ -59,7 +59,7 @@ func (s *segment) compile(raw json.RawMessage) (stepOutput, error) {
 		return stepOutput{}, err
 	}
 	if made.cacheDir != "" {
-		after := countCacheFiles(made.cacheDir)
+		after := made.cacheFiles()
 		detail["cache_files_before"], detail["cache_files_after"] = before, after
 		detail["cache"] = cacheState(before, after)
 	}
@@ -115,9 +115,7 @@ func (s *segment) instantiate(raw json.RawMessage) (stepOutput, error) {
 	}
 	mod, err := made.runtime.InstantiateModule(s.ctx, source.compiled, config)
 	if mod != nil {
-		s.instances[args.As] = &instance{
-			engineKey: source.engineKey, mod: mod, store: args.Store, stdoutPath: stdoutPath,
-		}
+		s.instances[args.As] = &instance{mod: mod, store: args.Store, stdoutPath: stdoutPath}
 	}
 	if err != nil {
 		return stepOutput{}, err
