@@ -73,19 +73,16 @@ func newEngine(ctx context.Context, raw json.RawMessage, variant, workdir string
 	if err := checkFuelAndCompiler(settings, variant); err != nil {
 		return nil, err
 	}
-	cacheDir, inMemory, err := cacheChoice(settings.Cache, workdir)
+	cacheDir, err := cacheChoice(settings.Cache, workdir)
 	if err != nil {
 		return nil, err
 	}
 	config := runtimeConfig(variant).WithCoreFeatures(features)
 	made := &engine{cacheDir: cacheDir}
-	switch {
-	case cacheDir != "":
+	if cacheDir != "" {
 		if made.cache, err = wazero.NewCompilationCacheWithDir(cacheDir); err != nil {
 			return nil, err
 		}
-	case inMemory:
-		made.cache = wazero.NewCompilationCache()
 	}
 	if made.cache != nil {
 		config = config.WithCompilationCache(made.cache)
@@ -140,30 +137,32 @@ func checkFuelAndCompiler(settings engineSettings, variant string) error {
 	return nil
 }
 
-// cacheChoice: the cache directory (checked to stay in the work dir), or an in-memory cache
-// for `cache: true` (wazero's only default), or neither.
-func cacheChoice(raw json.RawMessage, workdir string) (dir string, inMemory bool, err error) {
+// cacheChoice: the cache directory (checked to stay in the work dir), or "" for none.
+func cacheChoice(raw json.RawMessage, workdir string) (string, error) {
 	text := strings.TrimSpace(string(raw))
 	switch text {
 	case "", "null", "false":
-		return "", false, nil
+		return "", nil
 	case "true":
-		return "", true, nil
+		// `cache: true` is the runtime's own default location, which outlives the process;
+		// wazero's only default (NewCompilationCache) lives in this process's memory.
+		return "", &unsupportedError{
+			"wazero has no default cache location: NewCompilationCache() keeps compiled " +
+				"code in this process's memory only; name a directory instead"}
 	}
 	var cache cacheSettings
 	if err := json.Unmarshal(raw, &cache); err != nil {
-		return "", false, &harnessError{fmt.Sprintf("engine cache: %v", err)}
+		return "", &harnessError{fmt.Sprintf("engine cache: %v", err)}
 	}
 	if cache.Config != nil {
-		return "", false, &unsupportedError{
+		return "", &unsupportedError{
 			"wazero has no cache config text: its compilation cache is a directory " +
 				"(NewCompilationCacheWithDir) or in memory"}
 	}
 	if cache.Directory == nil {
-		return "", false, &harnessError{"engine cache: neither directory nor config"}
+		return "", &harnessError{"engine cache: neither directory nor config"}
 	}
-	dir, err = workPath(workdir, *cache.Directory)
-	return dir, false, err
+	return workPath(workdir, *cache.Directory)
 }
 
 // cacheFiles counts the cache directory's entries (0 without one): not hidden files, nor the

@@ -204,9 +204,10 @@ func TestWhatWazeroCannotExpressIsUnsupported(t *testing.T) {
 		compileStep(3, "calc", map[string]any{"compiler": "llvm"}, unsupported),
 		compileStep(4, "calc", map[string]any{"features": map[string]bool{"tail_call": false, "simd": false}}),
 		stepOf(5, "serialize", map[string]any{"module": "m", "to": "m.bin"}, unsupported),
+		compileStep(6, "calc", map[string]any{"cache": true}, unsupported), // no default location
 	)
 	got, _ := h.results()
-	for index := 0; index <= 5; index++ {
+	for index := 0; index <= 6; index++ {
 		r := got[index]
 		if r["met"] != true || r["error_kind"] != nil {
 			t.Errorf("step %d: %v", index, r)
