@@ -201,11 +201,13 @@ def _draw_call(draw: Draw, state: _Lifecycle) -> None:
 
 
 def _draw_close(draw: Draw, state: _Lifecycle) -> None:
-    """A later call or close may use what this one closed: allowed on purpose."""
+    """A later call or close may use what this one closed: allowed on purpose. Closing all may
+    be deferred cleanup (`always`), which runs after a step that failed, as applications do."""
     kinds = ["all", "module"] + (["instance", "store"] if state.instance else [])
     what = draw(st.sampled_from(kinds))
     if what == "all":
-        state.steps.append({"close": {"expect": "any"}})
+        deferred = {"always": True} if draw(st.booleans()) else {}
+        state.steps.append({"close": {"expect": "any", **deferred}})
     else:
         state.steps.append({"close": {"order": [what], "expect": "any"}})
 
