@@ -97,7 +97,10 @@ def transitions_table(transitions: list[dict[str, Any]]) -> str:
 def runtimes_table(runtimes: list[dict[str, Any]]) -> str:
     rows = [("runtime", "state", "interpreter", "installed", "reason")]
     for r in runtimes:
-        installed = f"{r.get('family')} {r.get('version')}" if r.get("python") else "-"
+        # the version its worker reported: a Python worker's comes with its interpreter's; a Go
+        # worker has none, and reported its own when usable (unusable, it is tox.ini's pin)
+        reported = r.get("python") or r.get("status") == "ok"
+        installed = f"{r.get('family')} {r.get('version')}" if reported else "-"
         python = f"{r.get('python') or '?'} {r.get('interpreter') or ''}"
         rows.append((r["name"], r["status"], python, installed, r.get("reason") or ""))
     return _columns(rows)
