@@ -32,6 +32,10 @@ _SECTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
     # wasmer's trap frames, one `    at FUNC (<module>[N]:0xOFFSET)` line each, and our count of
     # the frames a long trace had beyond those kept
     (re.compile(r"(?:\n[ \t]+(?:at |\.\.\. \d+ more frame)[^\n]*)+"), ""),
+    # wazero's: the wasm frames under `wasm stack trace:`, and the goroutine dump of a panic it
+    # recovered (`Go runtime stack trace:`, always last)
+    (re.compile(r"\n?wasm stack trace:[ \t]*" + _FRAMES), ""),
+    (re.compile(r"\n+Go runtime stack trace:.*", re.S), ""),
     (re.compile(r"\s+"), " "),
 )
 
@@ -47,6 +51,9 @@ _TOKENS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(\bversion '?)\d+(?:\.\d+)*(?:[-+][\w.]+)?\b"), r"\1<version>"),
     (re.compile(r"\bv?\d+\.\d+\.\d+(?:[-+][\w.]+)?\b"), "<version>"),
     (re.compile(r"\bpid \d+\b"), "pid <n>"),
+    # Go's runtime names whichever allocation found the heap exhausted ("runtime: out of
+    # memory", "out of memory allocating heap arena metadata"): the same event, run to run
+    (re.compile(r"\bfatal error: (?:runtime: )?out of memory\b.*"), "fatal error: out of memory"),
 )
 
 MAX_LENGTH = 500
