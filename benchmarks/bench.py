@@ -6,6 +6,8 @@
     d. a synthetic matrix ten times larger (the bundled scenarios replicated 10x)
     e. provisioning every runtime env with tox: warm (fresh work dir, warm uv cache), then again
        over the existing envs; cold (empty uv cache, needs PyPI) with --cold
+    f. the Go worker (wazero): its cost per segment beside the Python worker's fork and spawn,
+       and the time to build every wazero env, cold and warm (benchmarks/wazero.py)
 
 Every figure is printed next to its target. Nothing here is a test: timings vary by machine.
 """
@@ -17,7 +19,6 @@ import json
 import os
 import resource
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,8 +30,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from harness.execution.pool import FORK, SPAWN, WorkerPool  # noqa: E402
-from harness.execution.segment import run_segment  # noqa: E402
+import wazero  # noqa: E402
+from measure import median_p90, segment_times, target  # noqa: E402
+
+from harness.execution.pool import FORK, SPAWN  # noqa: E402
 from harness.model.runtime import WorkerCommand  # noqa: E402
 from harness.provision.toxenvs import load_project  # noqa: E402
 
@@ -59,60 +62,60 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_false",
         help="skip the full matrix at -j1 and -jN (b; about 3 min on 2 cores)",
     )
-    parser.add_argument("--segments", type=int, default=50, help="empty segments per mode (a)")
+    parser.add_argument("--segments", type=int, default=50, help="segments per figure (a, f)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="N of -jN (b, d)")
     parser.add_argument("--cold", action="store_true", help="also provision with an empty uv cache")
     parser.add_argument(
-        "--skip", default="", help="letters of parts to skip, e.g. `e` (no provisioning)"
+        "--skip",
+        default="",
+        help="letters of parts to skip, e.g. `e` (no provisioning), `abcde` (the Go worker only)",
     )
     options = parser.parse_args(argv)
     project = load_project(ROOT / "tox.ini")
-    print(f"wasm-compat bench: {os.cpu_count()} cores, Python {sys.version.split()[0]}, {ROOT}")
+    load = ", ".join(f"{n:.1f}" for n in os.getloadavg())  # other work skews every figure
+    print(
+        f"wasm-compat bench: {os.cpu_count()} cores (load average {load}), "
+        f"Python {sys.version.split()[0]}, {ROOT}"
+    )
     with tempfile.TemporaryDirectory(prefix="wasm-compat-bench-") as tmp:
         scratch = Path(tmp)
+        empty: dict[str, dict[str, list[float]]] = {}  # a's samples, reused by f
         if "a" not in options.skip:
-            isolation(project, scratch / "a", options.segments)
+            empty = isolation(project, scratch / "a", options.segments)
         if "b" not in options.skip or "c" not in options.skip:
             matrix(options.runtimes, options.jobs, scratch / "b", options.full)
         if "d" not in options.skip:
             larger(options.jobs, scratch / "d")
         if "e" not in options.skip:
             provisioning(project, scratch / "e", options.cold)
+        if "f" not in options.skip:
+            runtime = wazero.PYTHON_RUNTIME
+            wazero.section(project, scratch / "f", options.segments, empty.get(runtime, {}))
     return 0
 
 
-def target(ok: bool, text: str) -> str:
-    return f"[{'met' if ok else 'NOT met'}: {text}]"
-
-
 # -- a -------------------------------------------------------------------------------------
-def isolation(project: Any, scratch: Path, count: int) -> None:
+def isolation(project: Any, scratch: Path, count: int) -> dict[str, dict[str, list[float]]]:
+    """Prints the figures; returns the samples, by runtime and isolation, in seconds."""
     print(f"\na. per-segment isolation: an empty segment, {count} times each, median")
+    samples = {}
     for name in ISOLATION_RUNTIMES:
         python = project.work_dir / name / "bin" / "python"
         if not python.exists():
             print(f"   {name}: not provisioned (tox -e {name}), skipped")
             continue
-        work = scratch / name
-        work.mkdir(parents=True)
         worker = WorkerCommand.python(str(python), "wasmtime")
-        medians = {}
-        for mode in (FORK, SPAWN):
-            with WorkerPool(isolation=mode) as pool:
-                run_segment(worker, [], 0, work, {}, 60, 2048, pool=pool)  # warm: start the server
-                times = []
-                for _ in range(count):
-                    started = time.perf_counter()
-                    seg = run_segment(worker, [], 0, work, {}, 60, 2048, pool=pool)
-                    times.append(time.perf_counter() - started)
-                    assert seg.completed and seg.isolation == mode, seg
-            medians[mode] = statistics.median(times)
-        fork, spawn = medians[FORK] * 1000, medians[SPAWN] * 1000
+        samples[name] = {
+            mode: segment_times(worker, mode, [], {}, scratch / name, count)
+            for mode in (FORK, SPAWN)
+        }
+        fork, spawn = (median_p90(samples[name][mode])[0] for mode in (FORK, SPAWN))
         ratio = spawn / fork
         print(
             f"   {name:18} fork {fork:6.1f} ms   fresh interpreter {spawn:6.1f} ms   "
             f"{ratio:5.1f}x faster  {target(fork <= 5, '<= 5 ms')} {target(ratio >= 20, '>= 20x')}"
         )
+    return samples
 
 
 # -- b, c ----------------------------------------------------------------------------------
@@ -236,7 +239,10 @@ def provisioning(project: Any, scratch: Path, cold: bool) -> None:
         print("   tox is not installed here, skipped")
         return
     work = scratch / "tox"
-    passes = [("warm uv cache, fresh work dir", {}), ("again, envs exist", {})]
+    passes: list[tuple[str, dict[str, str]]] = [
+        ("warm uv cache, fresh work dir", {}),
+        ("again, envs exist", {}),
+    ]
     if cold:
         passes.insert(
             0,
