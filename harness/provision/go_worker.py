@@ -122,8 +122,12 @@ def _build_into(version: str, target: Path, env: Mapping[str, str] | None) -> No
         shutil.copy2(path, work / path.name)
     if (SOURCE / "go.sum").is_file():
         shutil.copy2(SOURCE / "go.sum", work / "go.sum")
-    _go(["get", f"{MODULE}@v{version.lstrip('v')}"], work, env)
-    _go(["build", "-trimpath", "-o", BINARY, "."], work, env)
+    try:
+        _go(["get", f"{MODULE}@v{version.lstrip('v')}"], work, env)
+        _go(["build", "-trimpath", "-o", BINARY, "."], work, env)
+    except BuildFailed:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
     shutil.rmtree(target, ignore_errors=True)
     work.rename(target)
 

@@ -95,14 +95,19 @@ def transitions_table(transitions: list[dict[str, Any]]) -> str:
 
 
 def runtimes_table(runtimes: list[dict[str, Any]]) -> str:
-    rows = [("runtime", "state", "interpreter", "installed", "reason")]
+    rows = [("runtime", "state", "worker", "installed", "reason")]
     for r in runtimes:
         # the version its worker reported: a Python worker's comes with its interpreter's; a Go
         # worker has none, and reported its own when usable (unusable, it is tox.ini's pin)
         reported = r.get("python") or r.get("status") == "ok"
         installed = f"{r.get('family')} {r.get('version')}" if reported else "-"
-        python = f"{r.get('python') or '?'} {r.get('interpreter') or ''}"
-        rows.append((r["name"], r["status"], python, installed, r.get("reason") or ""))
+        # a Python worker: its interpreter's version and path; any other: its command line
+        worker = (
+            f"{r['python']} {r.get('interpreter') or ''}"
+            if r.get("python")
+            else " ".join(r.get("worker") or []) or r.get("interpreter") or "?"
+        )
+        rows.append((r["name"], r["status"], worker, installed, r.get("reason") or ""))
     return _columns(rows)
 
 
