@@ -31,6 +31,9 @@ def side(summary: Mapping[str, object], width: int = 90) -> str:
     if not detail and summary.get("exit_code") is not None:
         detail = f"exit {summary['exit_code']}"
     detail = detail or summary.get("message") or summary.get("cache") or ""
+    cause = _crash_cause(summary)
+    if cause:  # the line its stderr gave (a Go panic), where it happened: exit 2 alone says little
+        detail = f"{detail} at {summary.get('op')}: {cause}"
     api = summary.get("trap_code_api")
     if api is not None and api != summary.get("trap_code"):  # what an application reading it saw
         detail = f"{detail}; trap_code as the API gave it: {api}"
@@ -38,6 +41,15 @@ def side(summary: Mapping[str, object], width: int = 90) -> str:
         detail = f"{detail}; adapted: {summary['adapted']}" if detail else summary["adapted"]
     text = " ".join(f"{summary.get('outcome')}{f' ({detail})' if detail else ''}".split())
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+_ENDED = re.compile(r"^worker (?:exited with -?\d+|killed by [\w ]+): (?P<cause>.+)$", re.S)
+
+
+def _crash_cause(summary: Mapping[str, object]) -> str | None:
+    """What a crash's message says after how the worker ended, if anything."""
+    found = _ENDED.match(str(summary.get("message") or ""))
+    return found["cause"] if summary.get("outcome") == "crash" and found else None
 
 
 def scenario_paths(document: dict[str, Any]) -> dict[str, str]:
@@ -57,6 +69,16 @@ def reproduce(transition: dict[str, Any], paths: dict[str, str]) -> str:
     for name in dict.fromkeys([transition["from"], transition["to"]]):
         parts += ["--runtime", name]
     return shlex.join(parts)
+
+
+SEED_TAG = "seed"  # a scenario of the case a project exists for: listed first among its findings
+
+
+def seed_scenarios(document: dict[str, Any]) -> set[str]:
+    """The scenarios tagged `seed` in a run's results."""
+    return {
+        str(r["scenario"]) for r in document.get("runs") or [] if SEED_TAG in (r.get("tags") or ())
+    }
 
 
 def breaks(document: dict[str, Any]) -> list[tuple[dict[str, Any], bool]]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from harness.analysis.baseline import covers
 from harness.model.record import UPGRADE_ARROW, run_label
-from harness.report.common import case_id, compared_runs, side
+from harness.report.common import case_id, compared_runs, seed_scenarios, side
 from harness.report.markdown import cell, code
 
 ORDER = (("break", "Breaks"), ("fix", "Fixes"), ("flaky", "Flaky"), ("drift", "Drift"))
@@ -37,7 +37,10 @@ def render(document: dict[str, Any], accepted: Sequence[dict[str, Any]] = ()) ->
     for r in untested:
         reason = cell(str(r.get("reason") or r["status"]))
         lines.append(f"Not tested: {code(r['name'])} ({reason}).")
-    releases = [t for t in transitions if not t["upgrade"]]
+    seeds = seed_scenarios(document)  # the case the project exists for, first in each table
+    releases = sorted(
+        (t for t in transitions if not t["upgrade"]), key=lambda t: t["scenario"] not in seeds
+    )
     for kind, title in ORDER:
         chosen = [t for t in releases if t["kind"] == kind]
         lines += ["", f"## {title} between releases ({len(chosen)})", ""]

@@ -29,6 +29,7 @@ from harness.report.common import (
     kind_label,
     reproduce,
     scenario_paths,
+    seed_scenarios,
 )
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -91,7 +92,7 @@ def embedded_json(document: dict[str, Any]) -> Markup:
 def changes(document: dict[str, Any]) -> list[dict[str, Any]]:
     """Every non-same transition with what the page needs to show it: whether the baseline
     knew it, the runs on either side (by index, for the drill-down) and the command that
-    reproduces it. Breaks first, new before accepted."""
+    reproduces it. Breaks first, new before accepted, a seed scenario's before the others'."""
     runs = document.get("runs") or []
     where = {run_key(r): i for i, r in enumerate(runs)}
     verdict = document.get("verdict")
@@ -123,9 +124,15 @@ def changes(document: dict[str, Any]) -> list[dict[str, Any]]:
                 "argv": [shlex.quote(arg) for arg in shlex.split(command)],
             }
         )
+    seeds = seed_scenarios(document)
     return sorted(
         found,
-        key=lambda c: (_CHANGE_ORDER[c["t"]["kind"]], c["baseline"] != "new", c["t"]["upgrade"]),
+        key=lambda c: (
+            _CHANGE_ORDER[c["t"]["kind"]],
+            c["baseline"] != "new",
+            c["t"]["upgrade"],
+            c["t"]["scenario"] not in seeds,
+        ),
     )
 
 
