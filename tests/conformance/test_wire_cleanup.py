@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from conftest import STEP_S
 from steps import call, close, compile_, expect, instantiate
-from wire import Message, Worker, check_pairing, results
+from wire import Message, Worker, by_index, run_checked
 
 pytestmark = pytest.mark.conformance
 
@@ -14,10 +14,7 @@ EVERYTHING: list[list[str | None]] = [["instance", "i"], ["module", "m"], ["engi
 
 
 def run(worker: Worker, steps: list[Message], fixtures: dict[str, str]) -> list[Message]:
-    events = worker.run_segment(0, steps, fixtures, STEP_S)
-    assert events and events[-1]["name"] == "segment_finished", worker.stderr_tail()
-    check_pairing(events)
-    return events
+    return run_checked(worker, steps, fixtures, STEP_S)
 
 
 def started(events: list[Message]) -> list[int]:
@@ -36,7 +33,7 @@ def test_an_always_close_runs_after_a_missed_expectation(
         close(4, EVERYTHING, always=True),
     ]
     events = run(worker, steps, fixtures)
-    got = {r["index"]: r for r in results(events)}
+    got = by_index(events)
     assert sorted(got) == [0, 1, 2, 4], "the steps between are neither run nor reported"
     assert started(events) == [0, 1, 2, 4]
     assert got[2]["met"] is False
@@ -56,7 +53,7 @@ def test_an_always_close_lists_what_a_failed_step_never_made_as_absent(
         close(2, EVERYTHING, always=True),
     ]
     events = run(worker, steps, fixtures)
-    got = {r["index"]: r for r in results(events)}
+    got = by_index(events)
     assert got[1]["outcome"] == "error" and got[1]["met"] is False
     closed = got[2]["detail"]["closed"]
     assert closed[0] == "instance i: absent", closed
@@ -76,7 +73,7 @@ def test_an_always_close_runs_after_an_observation_stopped_the_segment(
         close(5, EVERYTHING, always=True),
     ]
     events = run(worker, steps, fixtures)
-    got = {r["index"]: r for r in results(events)}
+    got = by_index(events)
     assert [got[i]["outcome"] for i in (3, 4)] == ["not_run", "not_run"]
     assert got[5]["outcome"] == "ok" and got[5]["met"] is True
     assert started(events) == [0, 1, 2, 5]

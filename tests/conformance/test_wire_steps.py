@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import READY_S, STEP_S, Spawn
 from steps import call, close, compile_, deserialize, expect, instantiate, serialize, value
-from wire import Message, Worker, check_pairing, results
+from wire import Message, Worker, by_index, run_checked
 
 pytestmark = pytest.mark.conformance
 
@@ -16,17 +16,7 @@ pytestmark = pytest.mark.conformance
 def run(
     worker: Worker, steps: list[Message], fixtures: dict[str, str], index: int = 0
 ) -> list[Message]:
-    events = worker.run_segment(index, steps, fixtures, STEP_S)
-    assert events, f"no event for the segment: {worker.stderr_tail()}"
-    assert events[0] == {"name": "segment_started", "index": index, "pid": events[0]["pid"]}
-    assert events[-1]["name"] == "segment_finished", f"{events[-1]}\n{worker.stderr_tail()}"
-    assert events[-1]["index"] == index
-    check_pairing(events)
-    return events
-
-
-def by_index(events: list[Message]) -> dict[int, Message]:
-    return {r["index"]: r for r in results(events)}
+    return run_checked(worker, steps, fixtures, STEP_S, index)
 
 
 def test_compile_instantiate_call_close(

@@ -180,6 +180,24 @@ def results(events: list[Message]) -> list[Message]:
     return [e["result"] for e in events if e["name"] == "step_finished"]
 
 
+def by_index(events: list[Message]) -> dict[int, Message]:
+    return {r["index"]: r for r in results(events)}
+
+
+def run_checked(
+    worker: Worker, steps: list[Message], fixtures: dict[str, str], timeout: float, index: int = 0
+) -> list[Message]:
+    """One segment's events, held to the framing every segment keeps: segment_started first,
+    segment_finished last, each step announced before it finished."""
+    events = worker.run_segment(index, steps, fixtures, timeout)
+    assert events, f"no event for the segment: {worker.stderr_tail()}"
+    assert events[0] == {"name": "segment_started", "index": index, "pid": events[0]["pid"]}
+    assert events[-1]["name"] == "segment_finished", f"{events[-1]}\n{worker.stderr_tail()}"
+    assert events[-1]["index"] == index
+    check_pairing(events)
+    return events
+
+
 def check_pairing(events: list[Message]) -> None:
     """Each step that ran is announced before it runs: step_started(index, op), then its
     step_finished; a not_run result (after an observation stopped the segment) comes alone."""
