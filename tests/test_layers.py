@@ -11,7 +11,7 @@ HARNESS = Path(__file__).resolve().parent.parent / "harness"
 # Stages on one line are siblings and do not import each other.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("__main__",),
-    ("cli", "pytest_plugin"),
+    ("cli", "pytest_plugin", "tox_plugin"),
     ("search",),
     ("execution",),
     ("provision", "store", "report"),

@@ -12,8 +12,13 @@ import tomllib
 ROOT = Path(__file__).resolve().parent.parent
 # import name -> distribution name, where they differ
 DISTRIBUTIONS = {"yaml": "pyyaml", "jinja2": "jinja2"}
-# modules that run elsewhere: in a runtime's env (worker, adapters) or inside pytest (plugin)
-ELSEWHERE = ("harness/worker/", "harness/worker/adapters/", "harness/pytest_plugin.py")
+# modules that run elsewhere: in a runtime's env (worker, adapters), inside pytest or tox (plugins)
+ELSEWHERE = (
+    "harness/worker/",
+    "harness/worker/adapters/",
+    "harness/pytest_plugin.py",
+    "harness/tox_plugin.py",
+)
 RUNTIMES = {"wasmtime", "wasmer", "wasmer_compiler_cranelift", "wasmer_compiler_singlepass"}
 
 

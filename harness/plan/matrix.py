@@ -4,8 +4,9 @@ A runtime is named after what it pins, and the name is all there is to know abou
 `wasmtime-50.0.1`, `wasmer-1.1.0-universal-cranelift`, `wazero-1.8.2-compiler` (family,
 version, then a variant). wasmtime and wasmer are PyPI packages; wazero is a Go module, run by
 the Go worker built against that release (`harness.provision.go_worker`). tox.ini
-lists the names; `toxfile.py` derives each env's requirements from them with this module, so
-adding a release is one line. Pure and stdlib-only: tox's own interpreter imports it.
+lists the names; wasm-compat's tox plugin (`harness.tox_plugin`) derives each env's
+requirements from them with this module, so adding a release is one line. Pure and
+stdlib-only: tox's own interpreter imports it.
 """
 
 from __future__ import annotations

@@ -50,11 +50,9 @@ def compiler(version: str) -> str:
 
 def make_project(root: Path, runtimes: Sequence[str]) -> Path:
     """A project of our own pinning these runtimes: the seed, the real fixtures, baseline and
-    tox plugin (with `harness` beside it, where toxfile.py imports it from)."""
+    tox plugin (wasm-compat's own, through tox's entry point: nothing copied)."""
     root.mkdir(parents=True, exist_ok=True)
-    (root / "harness").symlink_to(ROOT / "harness")
     (root / "wasm_fixtures").symlink_to(ROOT / "wasm_fixtures")
-    shutil.copy(ROOT / "toxfile.py", root)
     shutil.copy(ROOT / "compat-baseline.yaml", root)
     (root / "scenarios").mkdir()
     shutil.copy(ROOT / SEED_FILE, root / "scenarios")

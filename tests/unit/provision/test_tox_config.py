@@ -62,3 +62,55 @@ def test_a_wazero_env_builds_the_go_worker_against_its_release() -> None:
 def test_dev_is_an_editable_install_with_the_dev_tools() -> None:
     (values,) = tox_config("-e", "dev", "-k", "package", "extras").values()
     assert values == ["editable", "dev"]
+
+
+def test_the_plugin_is_wasm_compat_s_own_through_tox_s_entry_point() -> None:
+    proc = subprocess.run(["tox", "--version"], capture_output=True, text=True, timeout=60)
+    assert re.search(r"wasm-compat-\S+ at \S+/harness/tox_plugin\.py", proc.stdout), proc.stdout
+    assert "inline plugin" not in proc.stdout  # a toxfile.py would register the hooks twice
+
+
+def sections(tox_ini: str, root: Path, *args: str) -> dict[str, str]:
+    """{env: its part of `tox config` ARGS} in a project holding only this tox.ini."""
+    (root / "tox.ini").write_text(tox_ini)
+    proc = subprocess.run(
+        ["tox", "config", *args], cwd=root, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    parts = re.split(r"^\[testenv:(.+)\]$", proc.stdout, flags=re.MULTILINE)
+    return dict(zip(parts[1::2], parts[2::2]))
+
+
+def test_testenv_settings_do_not_reach_runtime_envs_but_their_own_section_does(
+    tmp_path: Path,
+) -> None:
+    """A project's [testenv] is for its own envs: a runtime env keeps what its name says, and
+    only a [testenv:NAME] section overrides that."""
+    found = sections(
+        "[tox]\nenv_list = wasmtime-{39.0.0, 50.0.1}, wazero-1.12.0-compiler, app\n"
+        "[testenv]\ndeps = pytest\ncommands = pytest\nskip_install = false\n"
+        "[testenv:wasmtime-39.0.0]\ndeps = wasmtime==39.0.0\n    cffi\n",
+        tmp_path,
+        *("-k", "deps", "commands", "skip_install", "labels"),
+    )
+    assert "deps = wasmtime==50.0.1" in found["wasmtime-50.0.1"]
+    assert "commands = python -c 'import sys; print(sys.version)'" in found["wasmtime-50.0.1"]
+    assert "skip_install = True" in found["wasmtime-50.0.1"]
+    assert "wasmtime==39.0.0\n  cffi" in found["wasmtime-39.0.0"]  # its own section wins
+    go = found["wazero-1.12.0-compiler"]
+    assert "harness.provision.go_worker" in go and "build 1.12.0 --into" in go
+    assert "labels =\n  latest\n  wazero" in go
+    assert "deps = pytest" in found["app"] and "commands = pytest" in found["app"]
+
+
+def test_the_matrix_runs_the_harness_tox_imports_on_every_runtime_or_the_posargs(
+    tmp_path: Path,
+) -> None:
+    ini = "[tox]\nenv_list = wasmtime-{39.0.0, 50.0.1}, matrix\n"
+    everything = sections(ini, tmp_path, "-e", "matrix", "-k", "commands", "depends")["matrix"]
+    assert f"-m harness run --out {tmp_path / 'reports'} --runtime all" in everything
+    assert "depends =\n  wasmtime-39.0.0\n  wasmtime-50.0.1" in everything
+    some = sections(
+        ini, tmp_path, "-e", "matrix", "-k", "commands", "--", "--runtime", "wasmtime-50"
+    )
+    assert f"--out {tmp_path / 'reports'} --runtime wasmtime-50\n" in some["matrix"]

@@ -1,0 +1,128 @@
+"""tox plugin: each runtime env's requirements, interpreter and order come from its name.
+
+Registered through the `tox` entry point, so installing wasm-compat next to tox makes the rule
+work in any tox.ini. `wasmtime-50.0.1` installs wasmtime==50.0.1; `wasmer-1.1.0-universal-
+cranelift` installs wasmer==1.1.0 and wasmer-compiler-cranelift==1.1.0 on the CPython 3.9 that
+the `python39` env provides; `wazero-1.8.2-compiler` builds the Go worker against wazero v1.8.2
+into the env (`harness.provision.go_worker`, with the machine's Go and its module proxy). A
+runtime env holds the runtime only, and one that cannot be provisioned is reported by the
+matrix, not fatal to tox. `matrix` runs every scenario on every runtime after all of them (so
+`tox -p` provisions them first): `tox -e matrix -- --runtime wasmtime-50` narrows it. Runtime
+envs carry their family's label (`tox -m wasmtime`, `-m wasmer`, `-m wazero`), and `latest` for
+the newest release of each line.
+
+These are defaults: a `[testenv:NAME]` section overrides any of them, while `[testenv]` does
+not (it holds a project's settings for its own envs, which a runtime env must not inherit).
+Stdlib and tox only; runs in tox's own interpreter, where wasm-compat is installed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from tox.config.loader.memory import MemoryLoader
+from tox.config.sets import EnvConfigSet
+from tox.config.types import Command, EnvList
+from tox.plugin import impl
+from tox.session.state import State
+
+import harness
+from harness.plan.matrix import RuntimeSpec, is_runtime_name, parse_runtime_name, version_key
+from harness.provision.interpreters import default_prefix, stable_path
+
+PYTHON39_ENV = "python39"
+MATRIX_ENV = "matrix"
+# What the harness reads from the environment: its cache dir ($WASM_COMPAT_CACHE, else under
+# $XDG_CACHE_HOME) and where the CPython 3.9 for wasmer is ($WASM_COMPAT_PYTHON39[_PREFIX]).
+HARNESS_VARIABLES = ["WASM_COMPAT_*", "XDG_CACHE_HOME"]
+
+
+@impl
+def tox_add_env_config(env_conf: EnvConfigSet, state: State) -> None:
+    name = env_conf.name
+    if is_runtime_name(name):
+        defaults = _runtime_defaults(parse_runtime_name(name), state)
+    elif name == PYTHON39_ENV:
+        defaults = _python39_defaults()
+    elif name == MATRIX_ENV:
+        defaults = _matrix_defaults(state)
+    else:
+        return
+    # after the env's own section (it wins), before the `[testenv]` it inherits from
+    own = [i for i, loader in enumerate(env_conf.loaders) if loader.section.name == name]
+    env_conf.loaders.insert(own[-1] + 1 if own else 0, MemoryLoader(**defaults))
+
+
+def _runtime_defaults(spec: RuntimeSpec, state: State) -> dict[str, Any]:
+    defaults: dict[str, Any] = {
+        "deps": spec.requirements,
+        "description": f"{spec.family} {spec.version} {spec.variant}".rstrip(),
+        # the worker is put on the env's path, never installed there
+        "skip_install": True,
+        "ignore_outcome": True,
+    }
+    if spec.is_go:
+        env_dir = Path(state.conf.core["work_dir"]) / spec.name
+        build = ["build", spec.version, "--into", str(env_dir)]
+        defaults["commands"] = [_harness_module("harness.provision.go_worker", build)]
+        defaults["pass_env"] = [*HARNESS_VARIABLES, "GO*"]
+    else:
+        defaults["commands"] = [Command(["python", "-c", "import sys; print(sys.version)"])]
+    if spec.needs_old_python:
+        defaults["base_python"] = [str(stable_path(default_prefix(dict(os.environ))))]
+        defaults["depends"] = EnvList([PYTHON39_ENV])
+    # `tox -m wasmtime`, `tox -m wasmer`, `tox -m latest` (the newest release of each line)
+    runtimes = [parse_runtime_name(e) for e in state.conf.core["env_list"] if is_runtime_name(e)]
+    newest = max(version_key(r.version) for r in runtimes if r.line == spec.line)
+    latest = ["latest"] if version_key(spec.version) == newest else []
+    defaults["labels"] = [spec.family, *latest]
+    return defaults
+
+
+def _python39_defaults() -> dict[str, Any]:
+    install = _harness_module("harness.provision.interpreters", ["install"])
+    return {
+        "description": "a CPython 3.9 for the wasmer envs (wasm-compat's README: Python 3.9)",
+        "base_python": ["python3"],
+        "skip_install": True,
+        "ignore_outcome": True,
+        "commands": [install],
+        # install where this plugin looks for it (base_python above): tox passes no variable
+        # that says where that is unless told to
+        "pass_env": HARNESS_VARIABLES,
+    }
+
+
+def _matrix_defaults(state: State) -> dict[str, Any]:
+    """Run the matrix with the harness that tox itself imports this plugin from: a project
+    need not install wasm-compat into an env (tox's `{posargs:--runtime all}`)."""
+    out = Path(state.conf.core["tox_root"]) / "reports"
+    runtimes = list(state.conf.pos_args(None) or ["--runtime", "all"])
+    every = state.conf.core["env_list"]
+    return {
+        "description": "run every scenario on every pinned runtime and upgrade pair, diff, "
+        "write reports/",
+        "depends": EnvList([e for e in every if is_runtime_name(e)]),
+        "skip_install": True,
+        "ignore_outcome": False,
+        "allowlist_externals": [sys.executable],
+        "pass_env": HARNESS_VARIABLES,
+        "commands": [
+            Command([sys.executable, "-m", "harness", "run", "--out", str(out), *runtimes])
+        ],
+    }
+
+
+def _harness_module(module: str, args: list[str]) -> Command:
+    """`python -m MODULE ARGS` in an env where nothing is installed: the folder holding the
+    installed `harness` package (site-packages, or the source tree of an editable install) is
+    put on the path. Such modules import only the stdlib and harness."""
+    run = (
+        "import runpy, sys; sys.path.insert(0, sys.argv.pop(1)); "
+        f"runpy.run_module({module!r}, run_name='__main__', alter_sys=True)"
+    )
+    root = str(Path(harness.__file__).resolve().parent.parent)
+    return Command(["python", "-c", run, root, *args])
