@@ -27,9 +27,16 @@ def add_suite(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def output_dir(text: str) -> Path:
+    """An output directory, made absolute here: the runs' work dirs are under it, and a segment
+    runs in another folder (a fork server's, its own work dir), where a relative one would miss
+    (`run --out shard` in CI)."""
+    return Path(text).absolute()
+
+
 def add_out(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--out", type=Path, default=Path("reports"), help="output directory (default: reports/)"
+        "--out", type=output_dir, default="reports", help="output directory (default: reports/)"
     )
 
 

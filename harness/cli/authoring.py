@@ -1,5 +1,6 @@
-"""The commands that help write a suite: `new` (a scenario skeleton), `schema` (for editors) and
-`runtimes` (what tox.ini pins, and which of those are provisioned)."""
+"""The commands that help write a suite: `init` (wasm-compat in an existing project), `new` (a
+scenario skeleton), `schema` (for editors) and `runtimes` (what tox.ini pins, and which of those
+are provisioned)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from harness.cli import arguments
 from harness.errors import ExitCode
 from harness.execution.pool import WorkerPool
 from harness.execution.probe import runtime_state
+from harness.provision import starter
 from harness.provision.toxenvs import load_project
 from harness.report import console
 from harness.scenario import scaffold
@@ -21,6 +23,16 @@ def add_runtimes(sub: arguments.Subparsers) -> None:
     runtimes = sub.add_parser("runtimes", help="list the runtimes pinned in tox.ini")
     arguments.add_tox_ini(runtimes)
     runtimes.set_defaults(handler=cmd_runtimes)
+
+
+def add_init(sub: arguments.Subparsers) -> None:
+    init = sub.add_parser(
+        "init", help="write a tox.ini, an example scenario and a CI workflow into a project"
+    )
+    init.add_argument(
+        "--dir", type=Path, default=Path("."), help="the project (default: the current directory)"
+    )
+    init.set_defaults(handler=cmd_init)
 
 
 def add_new(sub: arguments.Subparsers) -> None:
@@ -49,6 +61,17 @@ def cmd_runtimes(options: argparse.Namespace) -> ExitCode:
     print(console.runtimes_table([s.to_json() for s in states]))
     provisioned = sum(1 for s in states if s.provisioned)
     print(f"\n{len(states)} runtime(s) pinned in {project.ini}; {provisioned} provisioned")
+    return ExitCode.OK
+
+
+def cmd_init(options: argparse.Namespace) -> ExitCode:
+    for path in starter.init(options.dir):
+        print(f"wrote {path}")
+    print(
+        "next: with tox and tox-uv installed beside wasm-compat, `tox` provisions the runtimes "
+        "pinned in tox.ini and runs scenarios/ on each (`tox -e wasmtime-50.0.1,matrix -- "
+        "--runtime wasmtime-50.0.1` for one); commit these files to run the workflow in CI"
+    )
     return ExitCode.OK
 
 

@@ -2,7 +2,7 @@
 module, and the mapping of what a command ends with to an exit code.
 
     run.py        validate, run (and --resume)
-    authoring.py  runtimes, new, schema
+    authoring.py  runtimes, init, new, schema
     results.py    diff, baseline, report, merge
     search.py     bisect, explore
     verdict.py    how every command that diffs ends: write, judge, print
@@ -34,6 +34,7 @@ SUBCOMMANDS: tuple[Callable[[arguments.Subparsers], None], ...] = (
     results.add_merge,
     search.add_bisect,
     search.add_explore,
+    authoring.add_init,
     authoring.add_new,
     authoring.add_schema,
 )

@@ -102,7 +102,7 @@ def _add_keep_and_resume(run: argparse.ArgumentParser) -> None:
     )
     run.add_argument(
         "--resume",
-        type=Path,
+        type=arguments.output_dir,
         metavar="OUT",
         help="finish a run that was cut short, from OUT/results.jsonl, with its own options "
         "(only -j is taken from this command line)",
