@@ -120,8 +120,9 @@ class ScenarioItem(pytest.Item):
         if self.case.scenario.producer:
             pytest.skip("needs a runtime of another family to produce its artifact")
         folder = find_fixture_dir(self.path.parent)
-        if folder is None:
+        if folder is None and self.case.named_fixtures:
             raise HarnessError(f"{self.path}: no wasm_fixtures/ directory at or above it")
+        folder = folder or self.path.parent / "wasm_fixtures"  # every module is given by path
         out = Path(tempfile.mkdtemp(prefix="wasm-compat-pytest-"))
         consumer = runtime if self.case.scenario.upgrade else None  # the control A→A
         self.record = record = run_case(

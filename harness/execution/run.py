@@ -84,7 +84,7 @@ def run_case(
         case,
         [producer or runtime, *[consumer or runtime] * (len(case.segments) - 1)],
         workdir,
-        {name: str(builder.build(name)) for name in sorted(case.fixtures)},
+        builder.for_case(case),
         case.scenario.timeout or timeout,
         memory_mb,
     )

@@ -15,23 +15,24 @@ PyYAML's composer recurses once per level):
     MAX_NUMBER_CHARS  64 characters in a number: an i64 takes 20, a float 24 (Python refuses
                       to convert an integer of more than 4300 digits)
 An alias that contains itself (`steps: &a [*a]`) is refused where it is used.
+
+Booleans are YAML 1.2's, `true` and `false` (any case): YAML 1.1 also read `yes`, `no`, `on`,
+`off`, `y` and `n`, so a parameter named `off` became the key False. Here they are the strings
+they look like, in the whole file; where a boolean is expected, the schema says to write true.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Iterable
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
 
 from harness.errors import ScenarioError
+from harness.scenario.checks import check_schema, one_line, show
 from harness.scenario.model import Lines, Scenario, parse_scenario
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
@@ -53,17 +54,23 @@ _SAFE_TAGS = {
     "tag:yaml.org,2002:map",
     "tag:yaml.org,2002:seq",
 }
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+# a `${name}` outside quotes: inside `[...]` or `{...}` its braces end the plain scalar
+_BARE_REF = re.compile(r"(?<![\"'])\$\{[A-Za-z_][A-Za-z0-9_]*\}")
 
 
-@cache
-def schema() -> dict[str, Any]:
-    text = resources.files("harness").joinpath("schema/scenario.schema.json").read_text()
-    loaded: dict[str, Any] = json.loads(text)
-    return loaded
+class Yaml12Loader(yaml.SafeLoader):
+    """PyYAML's safe loader with YAML 1.2's booleans: `yes`, `no`, `on`, `off`, `y`, `n` are
+    strings, so a parameter may be named `off` and a value of `no` stays the word."""
 
 
-def _validator() -> jsonschema.protocols.Validator:
-    return jsonschema.Draft202012Validator(schema())
+Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _BOOL_TAG]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+Yaml12Loader.add_implicit_resolver(
+    _BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 
 
 def load_yaml(text: str, path: str) -> tuple[Any, Lines]:
@@ -75,19 +82,19 @@ def load_yaml(text: str, path: str) -> tuple[Any, Lines]:
         )
     try:
         _check_depth(text, path)
-        loader = yaml.SafeLoader(text)  # its reader refuses control characters right away
+        loader = Yaml12Loader(text)  # its reader refuses control characters right away
     except yaml.reader.ReaderError as exc:
         at = text.count("\n", 0, exc.position) + 1
         problem = f"character U+{exc.character:04X} is not allowed in YAML"
         raise ScenarioError(path, at, f"invalid YAML: {problem}") from None
     except yaml.MarkedYAMLError as exc:
-        raise _yaml_error(exc, path) from None
+        raise _yaml_error(exc, path, text) from None
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
-        raise _yaml_error(exc, path) from None
+        raise _yaml_error(exc, path, text) from None
     except yaml.YAMLError as exc:
-        raise ScenarioError(path, None, f"invalid YAML: {_one_line(str(exc))}") from None
+        raise ScenarioError(path, None, f"invalid YAML: {one_line(str(exc))}") from None
     finally:
         loader.dispose()
     if node is None:
@@ -98,10 +105,14 @@ def load_yaml(text: str, path: str) -> tuple[Any, Lines]:
     return data, lines
 
 
-def _yaml_error(exc: yaml.MarkedYAMLError, path: str) -> ScenarioError:
+def _yaml_error(exc: yaml.MarkedYAMLError, path: str, text: str) -> ScenarioError:
     mark = exc.problem_mark or exc.context_mark
     line = mark.line + 1 if mark else None
     problem = exc.problem or exc.context or "invalid YAML"
+    rows = text.splitlines()
+    bare = _BARE_REF.search(rows[mark.line]) if mark and mark.line < len(rows) else None
+    if bare:  # `flip: [${off}]`: the most likely reason, and its fix
+        problem += f' (inside [...] or {{...}}, quote a parameter: "{bare.group(0)}")'
     return ScenarioError(path, line, f"invalid YAML: {problem}")
 
 
@@ -168,7 +179,7 @@ class _Walk:
                 raise self.error(key_node, "YAML merge keys are not allowed")
             key = self.plain(key_node, (*at, "<key>"), depth + 1)
             if not isinstance(key, str):
-                raise self.error(key_node, f"keys must be strings, found {_show(key)}")
+                raise self.error(key_node, f"keys must be strings, found {show(key)}")
             if key in out:
                 raise self.error(key_node, f"duplicate key {key!r}")
             out[key] = self.plain(value_node, (*at, key), depth + 1)
@@ -191,107 +202,6 @@ class _Walk:
         return value
 
 
-def check_schema(data: Any, lines: Lines, path: str) -> None:
-    """Raise a one-line ScenarioError for the most useful schema violation, if any."""
-    errors = list(_validator().iter_errors(data))
-    if not errors:
-        return
-    error = max(errors, key=lambda e: len(e.absolute_path))
-    at = tuple(error.absolute_path)
-    if len(at) == 2 and at[0] == "steps" and isinstance(at[1], int):
-        message, at = _step_problem(data["steps"][at[1]], at)
-    else:
-        message = _describe(error)
-    raise ScenarioError(path, _line_of(lines, at), f"{_context(at, data)}{message}")
-
-
-def _step_problem(step: Any, at: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
-    """A step fails `oneOf` as a whole; say which part of it is wrong."""
-    if isinstance(step, str):
-        if step in STEP_NAMES:
-            return f"'{step}' needs its arguments as a mapping", at
-        return f"unknown step {_show(step)} (expected one of {', '.join(STEP_NAMES)})", at
-    if not isinstance(step, dict) or len(step) != 1:
-        found = ", ".join(map(repr, step)) if isinstance(step, dict) else _show(step)
-        return f"a step is a mapping with exactly one key, its op; found {found}", at
-    (op,) = step
-    if op not in STEP_NAMES or op == "restart":
-        return f"unknown step {_show(op)} (expected one of {', '.join(STEP_NAMES)})", at
-    sub = {**schema()["$defs"][op], "$defs": schema()["$defs"]}
-    inner = list(jsonschema.Draft202012Validator(sub).iter_errors(step[op]))
-    if not inner:  # pragma: no cover - the whole step failed, so its body must too
-        return f"invalid {op} step", at
-    best = jsonschema.exceptions.best_match(inner)
-    while best.context:
-        best = jsonschema.exceptions.best_match(best.context)
-    return _describe(best), (*at, op, *best.absolute_path)
-
-
-def _line_of(lines: Lines, at: tuple[Any, ...]) -> int | None:
-    while at not in lines and at:
-        at = at[:-1]
-    return lines.get(at)
-
-
-def _context(at: tuple[Any, ...], data: Any) -> str:
-    if len(at) >= 2 and at[0] == "steps" and isinstance(at[1], int):
-        step = data["steps"][at[1]]
-        op = next(iter(step)) if isinstance(step, dict) and step else step
-        label = f"step {at[1] + 1} ({op})" if isinstance(op, str) else f"step {at[1] + 1}"
-        rest = [str(p) for p in at[3:]] if isinstance(step, dict) else []
-        return f"{label}: " + (f"'{'.'.join(rest)}' " if rest else "")
-    return f"'{'.'.join(str(p) for p in at)}': " if at else ""
-
-
-def _describe(error: jsonschema.ValidationError) -> str:
-    found = _show(error.instance)
-    v = error.validator
-    rule: Any = error.validator_value
-    subschema: Any = error.schema
-    if v == "type":
-        expected = rule
-        kinds = expected if isinstance(expected, list) else [expected]
-        return f"must be {' or '.join(_article(k) for k in kinds)}, found {found}"
-    if v == "required":
-        missing = re.findall(r"'([^']+)' is a required property", error.message)
-        return f"missing required key '{missing[0] if missing else error.validator_value}'"
-    if v == "additionalProperties":
-        extra = re.findall(r"'([^']+)'", error.message.split("(")[-1])
-        allowed = sorted((subschema.get("properties") or {}).keys())
-        keys = ", ".join(repr(e) for e in extra)
-        return f"unknown key {keys} (expected one of {', '.join(allowed)})"
-    if v in ("enum", "const"):
-        options = rule if v == "enum" else [rule]
-        return f"must be one of {', '.join(map(str, options))}, found {found}"
-    if v == "oneOf" and error.absolute_path and error.absolute_path[0] == "steps":
-        return f"unknown step {found} (expected one of {', '.join(STEP_NAMES)})"
-    if v == "pattern":
-        return f"must match {error.validator_value}, found {found}"
-    if v in ("minItems", "maxItems", "minProperties", "maxProperties"):
-        return f"{v} is {error.validator_value}, found {found}"
-    if v in ("minimum", "exclusiveMinimum", "maximum"):
-        return f"must satisfy {v} {error.validator_value}, found {found}"
-    return f"{_one_line(error.message)}"
-
-
-STEP_NAMES = ("compile", "serialize", "deserialize", "instantiate", "call", "close", "restart")
-
-
-def _article(kind: str) -> str:
-    return {"object": "a mapping", "array": "a list", "integer": "an integer"}.get(
-        kind, f"a {kind}"
-    )
-
-
-def _show(value: Any) -> str:
-    text = json.dumps(value, default=str)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())[:300]
-
-
 def load_scenario(path: Path, root: Path | None = None) -> Scenario:
     """Load, check and model one scenario file; every problem is a one-line ScenarioError."""
     shown = _display(path, root)
@@ -306,9 +216,10 @@ def load_scenario(path: Path, root: Path | None = None) -> Scenario:
         raise ScenarioError(shown, line, f"not UTF-8 text (byte {exc.start})") from None
     data, lines = load_yaml(text, shown)
     if not isinstance(data, dict):
-        raise ScenarioError(shown, 1, f"expected a mapping with 'steps', found {_show(data)}")
+        raise ScenarioError(shown, 1, f"expected a mapping with 'steps', found {show(data)}")
     check_schema(data, lines, shown)
-    return parse_scenario(data, lines, shown, default_name=path.stem, text=text)
+    folder = str(path.resolve().parent)  # where a module given by path is found from
+    return parse_scenario(data, lines, shown, default_name=path.stem, text=text, folder=folder)
 
 
 def _display(path: Path, root: Path | None) -> str:

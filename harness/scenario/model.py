@@ -14,6 +14,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
+from harness.scenario.checks import key_path, resolved_problem
 from harness.scenario.steps import (
     FEATURES,
     STEP_BUILDERS,
@@ -45,10 +46,16 @@ _REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def parse_scenario(
-    data: dict[str, Any], lines: Lines, path: str, default_name: str, text: str = ""
+    data: dict[str, Any],
+    lines: Lines,
+    path: str,
+    default_name: str,
+    text: str = "",
+    folder: str = "",
 ) -> Scenario:
     """Model schema-checked data; then resolve every parameter set so mistakes surface now."""
     scenario = Scenario(
+        folder=folder,
         name=data.get("name") or default_name,
         path=path,
         description=(data.get("description") or "").strip(),
@@ -147,11 +154,11 @@ def cases(scenario: Scenario) -> list[Case]:
 def resolve(scenario: Scenario, params: dict[str, Any]) -> Case:
     """Substitute one parameter set, fill defaults, split segments, check names are defined."""
     err = Errors(scenario, params)
-    engine = normalize_engine(
-        _substitute(scenario.data.get("engine") or {}, params, err, ("engine",)), err, ("engine",)
-    )
+    engine = _substituted("engine", scenario.data.get("engine") or {}, params, err, ("engine",))
+    engine = normalize_engine(engine, err, ("engine",))
     segments: list[list[Step]] = [[]]
     defined: dict[str, dict[str, int | None]] = _fresh_names()
+    sources = _Sources(err)
     for index, raw in enumerate(scenario.data["steps"]):
         at = ("steps", index)
         op, body = split_step(raw)
@@ -159,11 +166,12 @@ def resolve(scenario: Scenario, params: dict[str, Any]) -> Case:
             segments.append([])
             defined = _fresh_names(previous=defined)
             continue
-        body = _substitute(body, params, err, (*at, op))
+        body = _substituted(op, body, params, err, (*at, op))
         line = scenario.lines.get(at)
         if "engine" in body:
             body["engine"] = normalize_engine(body["engine"], err, (*at, op, "engine"))
         args = STEP_BUILDERS[op](body, engine, err, at)
+        sources.note(body, args, (*at, op))
         step = Step(index, op, args, expectation(body.get("expect"), err, (*at, op)), line)
         if args.get("results") is not None and step.expect.kind not in ("ok", "any"):
             raise err(
@@ -173,7 +181,47 @@ def resolve(scenario: Scenario, params: dict[str, Any]) -> Case:
             )
         _check_names(step, defined, err, at)
         segments[-1].append(step)
-    return Case(scenario, dict(params), engine, tuple(tuple(s) for s in segments))
+    segments_ = tuple(tuple(s) for s in segments)
+    return Case(scenario, dict(params), engine, segments_, tuple(sorted(sources.paths.items())))
+
+
+class _Sources:
+    """The modules a case's steps give by path, by the name the worker will know each by."""
+
+    def __init__(self, err: Errors) -> None:
+        self.err = err
+        self.paths: dict[str, str] = {}
+        self.named: set[str] = set()
+
+    def note(self, body: dict[str, Any], args: dict[str, Any], at: tuple[Any, ...]) -> None:
+        for key in ("fixture", "wasm"):
+            if key not in args:
+                continue
+            name, spelling = args[key], body[key]
+            if name == spelling:
+                self.named.add(name)
+            else:  # `m.wasm` and `a/../m.wasm` are one file and get one name
+                self.paths.setdefault(name, spelling)
+            if name in self.named and name in self.paths:
+                raise self.err(
+                    (*at, key), f"fixture {name!r} is also the name given to {self.paths[name]!r}"
+                )
+
+
+def _substituted(
+    definition: str, value: dict[str, Any], params: dict[str, Any], err: Errors, at: Any
+) -> dict[str, Any]:
+    """A step body or engine with one parameter set substituted; a value that came from a
+    parameter must fit where it is used as a literal must (the file was checked with `${...}`)."""
+    out: dict[str, Any] = _substitute(value, params, err, at)
+    if params and out != value:
+        problem = resolved_problem(definition, out)
+        if problem is not None:
+            message, inner = problem
+            where = (*at, *inner)  # a step's keys are named from its op, the engine's in full
+            label = key_path(where[3:]) if at[0] == "steps" else f"{key_path(where)[:-1]}: "
+            raise err(where, f"{label}{message}")
+    return out
 
 
 def _substitute(value: Any, params: dict[str, Any], err: Errors, at: tuple[Any, ...]) -> Any:

@@ -1,5 +1,6 @@
-"""`wasm-compat new` and `wasm-compat schema`: commented scenario skeletons that validate, and
-the JSON Schema editors use."""
+"""`wasm-compat new` and `wasm-compat schema`: commented scenario skeletons that validate (from a
+template, another scenario, or the application's own .wasm or .wat), and the JSON Schema editors
+use."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ import re
 from pathlib import Path
 
 import harness
-from harness.errors import HarnessError
-from harness.scenario.loader import load_scenario, schema
+from harness.errors import FixtureError, HarnessError
+from harness.scenario.checks import schema
+from harness.scenario.fixtures import module_file
+from harness.scenario.loader import load_scenario
+from harness.scenario.steps import MODULE_SUFFIXES
 
 _HEAD = """\
 # yaml-language-server: $schema={schema}
@@ -26,7 +30,7 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "lifecycle",
         """\
 steps:
-  - compile: add                         # a fixture from wasm_fixtures/ (add.wat)
+  - compile: add                         # wasm_fixtures/add.wat (or add.wasm), or a path
   - instantiate                          # imports: none | host | wasi
   - call: {export: add, args: [1, 2], results: [3]}
   - close                                # closes what this segment made
@@ -88,20 +92,26 @@ def new_scenario(name: str, folder: Path, template: str = "basic") -> Path:
     path = folder / f"{name}.yaml"
     if path.exists():
         raise HarnessError(f"{path} exists; pick another name")
-    folder.mkdir(parents=True, exist_ok=True)
     schema_ref = schema_reference(folder)
     if template in TEMPLATES:
         tags, body = TEMPLATES[template]
         text = _HEAD.format(schema=schema_ref, name=name, path=path, tags=tags) + body
+    elif template.endswith(MODULE_SUFFIXES):
+        body = _module_body(Path(template), folder)
+        text = _HEAD.format(schema=schema_ref, name=name, path=path, tags="serialize") + body
     else:
         source = Path(template)
         if not source.is_file():
             names = ", ".join(TEMPLATES)
-            raise HarnessError(f"--from takes a template ({names}) or a scenario file: {template}")
+            raise HarnessError(
+                f"--from takes a template ({names}), a scenario file or a module (.wasm, .wat): "
+                f"{template}"
+            )
         lines = source.read_text(encoding="utf-8").splitlines(keepends=True)
         kept = [ln for ln in lines if not ln.startswith("# yaml-language-server")]
         header = f"# yaml-language-server: $schema={schema_ref}\n# {name}: made from {source}\n"
         text = header + "".join(kept)
+    folder.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     try:
         load_scenario(path)
@@ -109,6 +119,30 @@ def new_scenario(name: str, folder: Path, template: str = "basic") -> Path:
         path.unlink()
         raise
     return path
+
+
+_MODULE = """\
+steps:
+  - compile: {module}  # your module, relative to this file: {kind}
+  - serialize: {{to: {stem}.cwasm}}  # the artifact your application keeps
+  - restart  # a new process: only the work dir survives
+  - deserialize: {{from: {stem}.cwasm}}
+  - close
+"""
+
+
+def _module_body(module: Path, folder: Path) -> str:
+    """Steps over the application's own module, named by its path from the scenario's folder;
+    the module must be there and inside the project, as validate will check."""
+    spelling = Path(os.path.relpath(module.resolve(), folder.resolve())).as_posix()
+    try:
+        module_file(folder, spelling)
+    except FixtureError as exc:
+        raise HarnessError(str(exc)) from None
+    stem = re.sub(r"[^a-z0-9_]+", "_", module.stem.lower()).strip("_") or "module"
+    quoted = json.dumps(spelling)  # a JSON string is a YAML string, whatever the path holds
+    kind = "a .wasm is used byte for byte" if module.suffix == ".wasm" else "a .wat is built"
+    return _MODULE.format(module=quoted, kind=kind, stem=stem)
 
 
 def schema_reference(folder: Path) -> str:

@@ -8,7 +8,9 @@ run's work dir, a wasm value that is not a number.
 
 from __future__ import annotations
 
+import hashlib
 import math
+import posixpath
 import re
 from typing import Any
 
@@ -132,9 +134,9 @@ def _engine_for(body: dict[str, Any], engine: dict[str, Any]) -> dict[str, Any]:
 
 
 def _compile(body: dict[str, Any], engine: dict[str, Any], err: Errors, at: Any) -> dict[str, Any]:
-    _check_fixture_name(body["fixture"], err, (*at, "compile", "fixture"))
+    fixture = fixture_name(body["fixture"], err, (*at, "compile", "fixture"))
     merged = _engine_for(body, engine)
-    args = {"fixture": body["fixture"], "as": body.get("as", DEFAULT_MODULE), "engine": merged}
+    args = {"fixture": fixture, "as": body.get("as", DEFAULT_MODULE), "engine": merged}
     if "cache" in body:
         if not merged.get("cache"):
             raise err((*at, "compile", "cache"), "'cache: hit|miss' needs a cache on the engine")
@@ -168,8 +170,7 @@ def _deserialize(
         _check_workfile(body["from"], err, (*at, "deserialize", "from"))
         args["from"] = body["from"]
     else:
-        _check_fixture_name(body["wasm"], err, (*at, "deserialize", "wasm"))
-        args["wasm"] = body["wasm"]
+        args["wasm"] = fixture_name(body["wasm"], err, (*at, "deserialize", "wasm"))
     corrupt = body.get("corrupt") or {}
     if isinstance(corrupt.get("truncate"), int):
         check_range(corrupt["truncate"], OFFSETS, "an offset", err, (*at, "deserialize", "corrupt"))
@@ -297,9 +298,32 @@ def expectation(raw: Any, err: Errors, at: tuple[Any, ...]) -> Expectation:
     return Expectation(kind=kind, pattern=detail)
 
 
-def _check_fixture_name(name: Any, err: Errors, at: tuple[Any, ...]) -> None:
-    if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9_]+", name):
-        raise err(at, f"expected a fixture name (a-z, 0-9, _), found {name!r}")
+MODULE_SUFFIXES = (".wasm", ".wat")
+
+
+def fixture_name(spelling: Any, err: Errors, at: tuple[Any, ...]) -> str:
+    """The name a worker knows a module by. A fixture's name is itself; a module given by path
+    (it ends in .wasm or .wat, which a name cannot) gets its stem and a hash of the path, as the
+    protocol names fixtures with a-z, 0-9 and _ only. Where the path leads is checked where files
+    are read (`fixtures.module_file`); here only how it is written."""
+    if isinstance(spelling, str) and re.fullmatch(r"[a-z0-9_]+", spelling):
+        return spelling
+    if not isinstance(spelling, str) or not spelling.endswith(MODULE_SUFFIXES):
+        raise err(
+            at,
+            f"expected a fixture name (a-z, 0-9, _) or a path to a .wasm or .wat file, "
+            f"found {_short(spelling)}",
+        )
+    if spelling.startswith(("/", "~")) or "\\" in spelling or ":" in spelling.split("/")[0]:
+        raise err(at, f"a module path is relative to the scenario file, found {spelling!r}")
+    if len(spelling) > 1024 or not spelling.isprintable():
+        raise err(
+            at, f"expected a path of printable characters, up to 1024, found {_short(spelling)}"
+        )
+    path = posixpath.normpath(spelling)
+    stem = re.sub(r"[^a-z0-9_]+", "_", posixpath.basename(path).rsplit(".", 1)[0].lower())
+    digest = hashlib.sha256(path.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    return f"{stem.strip('_')[:40] or 'module'}_{digest}"
 
 
 def _check_workfile(name: Any, err: Errors, at: tuple[Any, ...], directory: bool = False) -> None:

@@ -43,13 +43,14 @@ def load_suite(paths: list[Path], fixture_dir: Path | None = None, build: bool =
             suite.errors.append(exc)
             continue
         folder = fixture_dir or find_fixture_dir(path.parent)
-        if folder is None:
+        if folder is None and any(case.named_fixtures for case in cases(scenario)):
             suite.errors.append(
                 ScenarioError(
                     scenario.path, None, f"no {FIXTURE_DIR_NAME}/ directory found above it"
                 )
             )
             continue
+        folder = folder or path.parent / FIXTURE_DIR_NAME  # its modules are all given by path
         builder = builders.setdefault(folder.resolve(), FixtureBuilder(folder))
         try:
             _check_fixtures(scenario, builder, build)
@@ -62,6 +63,8 @@ def load_suite(paths: list[Path], fixture_dir: Path | None = None, build: bool =
 
 
 def _check_fixtures(scenario: Scenario, builder: FixtureBuilder, build: bool) -> None:
+    """Each module a step names is there (and builds, with `build`): found by name in the
+    fixture directory, or by path inside the scenario's project."""
     for case in cases(scenario):
         for segment in case.segments:
             for step in segment:
@@ -70,7 +73,7 @@ def _check_fixtures(scenario: Scenario, builder: FixtureBuilder, build: bool) ->
                     if name is None:
                         continue
                     try:
-                        builder.build(name) if build else builder.source(name)
+                        builder.wasm(case, name) if build else builder.locate(case, name)
                     except FixtureError as exc:
                         raise ScenarioError(
                             scenario.path, step.line, f"step {step.index + 1} ({step.op}): {exc}"

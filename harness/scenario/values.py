@@ -104,6 +104,7 @@ class Scenario:
     upgrade: bool = False  # run across every (producer, consumer) pair; see `upgrade` in the schema
     producer: str | None = None  # "other-family": the first segment runs on the other family
     known: tuple[Known, ...] = ()
+    folder: str = ""  # the file's directory, absolute: a module path is relative to it
 
     @property
     def param_sets(self) -> list[dict[str, Any]]:
@@ -118,6 +119,8 @@ class Case:
     params: dict[str, Any]
     engine: dict[str, Any]
     segments: tuple[tuple[Step, ...], ...]
+    # the fixtures given by path: the name a step uses, and the path as the scenario wrote it
+    sources: tuple[tuple[str, str], ...] = ()
 
     @property
     def params_id(self) -> str:
@@ -146,6 +149,11 @@ class Case:
                     if key in step.args:
                         names.add(step.args[key])
         return names
+
+    @property
+    def named_fixtures(self) -> set[str]:
+        """The fixtures it names in wasm_fixtures/; the others it gives by path."""
+        return self.fixtures - {name for name, _ in self.sources}
 
 
 def params_id(params: dict[str, Any]) -> str:

@@ -1,0 +1,1 @@
+../../../../wasm_fixtures/add.wat
