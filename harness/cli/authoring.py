@@ -43,7 +43,8 @@ def add_new(sub: arguments.Subparsers) -> None:
         dest="template",
         default="basic",
         metavar="TEMPLATE",
-        help=f"one of {', '.join(scaffold.TEMPLATES)} (default basic), or a scenario file",
+        help=f"one of {', '.join(scaffold.TEMPLATES)} (default basic), a scenario file, or your "
+        "module (.wasm or .wat: a scenario that compiles, serializes and deserializes it)",
     )
     new.add_argument("--dir", type=Path, default=Path("scenarios"), help="default: scenarios/")
     new.set_defaults(handler=cmd_new)
