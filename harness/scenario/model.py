@@ -10,6 +10,7 @@ each segment defines. The values live in `values`, the per-op step arguments and
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import replace
 from typing import Any
@@ -94,6 +95,10 @@ def _known(scenario: Scenario) -> tuple[Known, ...]:
     found = []
     for n, raw in enumerate(scenario.data.get("known") or []):
         at = ("known", n)
+        if "${" in json.dumps(raw.get("expect")):  # the schema's `expect` is shared with steps
+            raise err(
+                (*at, "expect"), "a known entry is not substituted: give its 'params' instead"
+            )
         index = raw["step"] - 1
         if index >= len(steps) or split_step(steps[index])[0] == "restart":
             raise err((*at, "step"), f"step {raw['step']} is not a step that can have an outcome")

@@ -163,6 +163,12 @@ steps:
         ),
         ("true: 1\nsteps: [restart]\n", 1, "keys must be strings, found true"),
         (
+            "params: [{e: any}]\nknown:\n  - {runtime: x, step: 1, reason: r, expect: '${e}'}\n"
+            "steps:\n  - compile: add\n",
+            3,
+            "a known entry is not substituted: give its 'params' instead",
+        ),
+        (
             "params: [{off: 3}]\nsteps:\n  - deserialize: {wasm: add, corrupt: {flip: [${off}]}}\n",
             3,
             "invalid YAML: expected ',' or ']', but got '{' "
