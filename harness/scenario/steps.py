@@ -314,8 +314,14 @@ def fixture_name(spelling: Any, err: Errors, at: tuple[Any, ...]) -> str:
             f"expected a fixture name (a-z, 0-9, _) or a path to a .wasm or .wat file, "
             f"found {_short(spelling)}",
         )
-    if spelling.startswith(("/", "~")) or "\\" in spelling or ":" in spelling.split("/")[0]:
-        raise err(at, f"a module path is relative to the scenario file, found {spelling!r}")
+    # `python:PATH` is relative to the installed packages instead (`installed.PYTHON_PREFIX`)
+    relative = spelling.removeprefix("python:")
+    if relative.startswith(("/", "~")) or "\\" in relative or ":" in relative.split("/")[0]:
+        raise err(
+            at,
+            f"a module path is relative to the scenario file (or, after python:, to the "
+            f"installed packages), found {spelling!r}",
+        )
     if len(spelling) > 1024 or not spelling.isprintable():
         raise err(
             at, f"expected a path of printable characters, up to 1024, found {_short(spelling)}"
