@@ -195,6 +195,7 @@ def _instantiate(
         "as": body.get("as", DEFAULT_INSTANCE),
         "store": body.get("store", DEFAULT_STORE),
         "imports": imports,
+        "functions": {},
         "wasi": {"args": list(wasi.get("args", [])), "env": dict(wasi.get("env", {}))},
         "fuel": engine.get("fuel"),
     }

@@ -1,19 +1,25 @@
 """The fixed library of host functions a scenario may import, under the module name `host`.
 
 Scenarios never contain code: they choose `imports: host`, and each import of the module is
-resolved by name here. Adapters turn each entry into the runtime's own host function.
+resolved by name here. The modules a scenario declares itself (`declared`) are made of the same
+parts. Adapters turn each entry into the runtime's own host function.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from typing import Any, Callable, NamedTuple
 
 MODULE = "host"
+# What every trap raised by a host function says, whichever function it was: how a runtime that
+# hands back only the message (no exception object) is still told it was the host's trap.
+HOST_TRAP_MESSAGE = re.compile(r"host function '[^']*' was called")
 
 
 class HostTrap(Exception):
-    """Raised by the `trap` host function; the runtime turns it into a wasm trap."""
+    """Raised by the `trap` host function and by a declared one that traps; the runtime turns it
+    into a wasm trap (trap code `host`)."""
 
 
 class HostFunc(NamedTuple):
@@ -22,8 +28,13 @@ class HostFunc(NamedTuple):
     body: Callable[..., Any]
 
 
+# What one instantiate links: module -> name -> host function.
+Imports = dict[str, dict[str, HostFunc]]
+
+
 class HostLibrary:
-    """One segment's host functions, with the log of calls to `record`."""
+    """One segment's host functions, with the log of calls to `record`, which the functions a
+    scenario declares to record write to as well (`declared`)."""
 
     def __init__(self) -> None:
         self.calls: list[Any] = []
@@ -36,8 +47,8 @@ class HostLibrary:
             "add_i64": HostFunc(("i64", "i64"), ("i64",), _add_i64),
             "record": HostFunc(("i32",), (), self._record),
             "trap": HostFunc((), (), _trap),
-            "exit": HostFunc(("i32",), (), _exit),
-            "block": HostFunc((), (), _block),
+            "exit": HostFunc(("i32",), (), exit_process),
+            "block": HostFunc((), (), block),
             "flood": HostFunc(("i32",), (), _flood),
         }
 
@@ -45,29 +56,35 @@ class HostLibrary:
         self.calls.append(value)
 
 
-def _wrap(value: int, bits: int) -> int:
+def wrap(value: int, bits: int) -> int:
+    """An integer as the signed value of its low `bits` bits (what wasm keeps of a sum)."""
     value &= (1 << bits) - 1
     return value - (1 << bits) if value >> (bits - 1) else value
 
 
 def _add_i32(a: int, b: int) -> int:
-    return _wrap(a + b, 32)
+    return wrap(a + b, 32)
 
 
 def _add_i64(a: int, b: int) -> int:
-    return _wrap(a + b, 64)
+    return wrap(a + b, 64)
 
 
 def _trap() -> None:
     raise HostTrap("host function 'trap' was called")
 
 
-def _exit(code: int) -> None:
+def trap_message(function: str) -> str:
+    """The message of the trap a declared function (`MODULE.NAME`) raises."""
+    return f"host function '{function}' was called: it is declared to trap"
+
+
+def exit_process(code: int) -> None:
     # An embedder's host function that ends the process: the step becomes a crash with this code.
     os._exit(code & 0xFF)
 
 
-def _block() -> None:
+def block() -> None:
     # An embedder's host function stuck in native code (a lock, a syscall): only a kill ends it.
     import signal
 

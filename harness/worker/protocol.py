@@ -13,7 +13,8 @@ import json
 import os
 from typing import Any, BinaryIO, Callable
 
-PROTOCOL_VERSION = 3  # 2: the fork server's control messages; 3: `always` closes
+# 2: the fork server's control messages; 3: `always` closes; 4: host functions a scenario declares
+PROTOCOL_VERSION = 4
 
 COMMANDS = ("run_segment", "shutdown", "fork_segment")
 EVENTS = (

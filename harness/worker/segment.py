@@ -27,6 +27,7 @@ from harness.model.outcome import (
 from harness.model.step import ErrorFields, StepJson, StepResultJson
 from harness.worker import corrupt
 from harness.worker.adapters.base import Adapter, Unsupported
+from harness.worker.declared import DeclarationError, Declarations
 from harness.worker.hostlib import HostLibrary
 
 TAIL = 4000
@@ -62,6 +63,7 @@ class Segment:
         self.workdir = workdir
         self.fixtures = fixtures
         self.host = HostLibrary()
+        self.declarations = Declarations(self.host)
         self.engines: dict[str, Any] = {}
         self.modules: dict[str, tuple[str, Any]] = {}
         self.stores: dict[str, tuple[str, Any]] = {}
@@ -149,6 +151,10 @@ class Segment:
     def instantiate(self, args: dict[str, Any]) -> dict[str, Any]:
         key, module = self.get("module", args["module"])
         engine = self.engines[key]
+        try:
+            imports = self.declarations.modules(args["imports"], args.get("functions") or {})
+        except DeclarationError as exc:
+            raise ScenarioStateError(str(exc)) from None
         wasi = None
         stdout_path = None
         if "wasi" in args["imports"]:
@@ -158,8 +164,7 @@ class Segment:
         if store is None or store_key != key:
             store = self.adapter.new_store(engine, args.get("fuel"), wasi)
             self.stores[args["store"]] = (key, store)
-        host = self.host if "host" in args["imports"] else None
-        handle = self.adapter.instantiate(store, module, host, wasi)
+        handle = self.adapter.instantiate(store, module, imports, wasi)
         self.instances[args["as"]] = Instance(handle, args["store"], stdout_path)
         return {"detail": {"imports": args["imports"]}}
 

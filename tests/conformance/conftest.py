@@ -42,7 +42,7 @@ LACKS: dict[str, frozenset[str]] = {
     "wazero": frozenset({"serialize", "deserialize", "deserialize_file", "fuel", "llvm"}),
 }
 FIXTURES = ("add", "exit_import", "imports", "loop", "misbehaving_host", "traps")
-OWN_FIXTURES = ("values",)  # tests/conformance/wat/
+OWN_FIXTURES = ("values", "declared_imports")  # tests/conformance/wat/
 
 
 def worker_command_from(environ: Mapping[str, str]) -> list[str] | None:

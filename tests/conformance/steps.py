@@ -69,12 +69,14 @@ def instantiate(
     store: str = "s",
     imports: tuple[str, ...] = (),
     expected: Step | None = None,
+    functions: Step | None = None,
 ) -> Step:
     args = {
         "module": module,
         "as": as_,
         "store": store,
         "imports": list(imports),
+        "functions": functions or {},
         "wasi": {"args": [], "env": {}},
         "fuel": None,
     }

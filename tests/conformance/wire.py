@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.execution.messages import check_command, check_event
-from harness.worker.protocol import ProtocolError
+from harness.worker.protocol import PROTOCOL_VERSION, ProtocolError
 
 Message = dict[str, Any]
 
@@ -135,7 +135,7 @@ class Worker:
                     "workdir": str(self.workdir),
                     "fixtures": fixtures,
                     "steps": steps,
-                    "protocol": 3,
+                    "protocol": PROTOCOL_VERSION,
                 },
             }
         )

@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from harness.model.step import ErrorFields
-from harness.worker.hostlib import HostLibrary
+from harness.worker.hostlib import Imports
 
 
 class Unsupported(Exception):
@@ -107,8 +107,10 @@ class Adapter:
         raise NotImplementedError
 
     def instantiate(
-        self, store: Any, module: Any, host: HostLibrary | None, wasi: dict[str, Any] | None
+        self, store: Any, module: Any, imports: Imports, wasi: dict[str, Any] | None
     ) -> Any:
+        """An instance of the module with WASI (when `wasi` is given) and every module of
+        `imports` defined, each function under its module's name."""
         raise NotImplementedError
 
     def call(self, store: Any, instance: Any, export: str, args: list[Value]) -> list[Value]:

@@ -42,8 +42,7 @@ from harness.worker.adapters.base import (
     coerce,
     typed,
 )
-from harness.worker.hostlib import MODULE as HOST_MODULE
-from harness.worker.hostlib import HostLibrary
+from harness.worker.hostlib import Imports
 
 VALTYPES = ("i32", "i64", "f32", "f64", "v128")
 PROBE_TIMEOUT_S = 120
@@ -158,17 +157,17 @@ class WasmerV1(Adapter):
         return engine  # a wasmer 1.x Store is only its engine; instances hold their own state
 
     def instantiate(
-        self, store: Any, module: Any, host: HostLibrary | None, wasi: dict[str, Any] | None
+        self, store: Any, module: Any, imports: Imports, wasi: dict[str, Any] | None
     ) -> Any:
-        imports = wasmer.ImportObject()
+        linked = wasmer.ImportObject()
         stdout = None
         if wasi is not None:
-            imports = _wasi_imports(store, module, wasi)
+            linked = _wasi_imports(store, module, wasi)
             stdout = wasi["stdout"]
             with open(stdout, "wb"):
                 pass  # a fresh, empty stdout per instance
-        if host is not None:
-            functions = {
+        for module_name, functions in imports.items():
+            defined = {
                 name: wasmer.Function(
                     store,
                     spec.body,
@@ -177,11 +176,11 @@ class WasmerV1(Adapter):
                         [_wasmer_type(k) for k in spec.results],
                     ),
                 )
-                for name, spec in host.functions.items()
+                for name, spec in functions.items()
             }
-            imports.register(HOST_MODULE, functions)
+            linked.register(module_name, defined)
         with _stdout_to(stdout):
-            return Instance(wasmer.Instance(module, imports), stdout)
+            return Instance(wasmer.Instance(module, linked), stdout)
 
     def call(self, store: Any, instance: Any, export: str, args: list[Value]) -> list[Value]:
         try:

@@ -24,7 +24,7 @@ from harness.worker.adapters.base import (
     trap_code_from_message,
     typed,
 )
-from harness.worker.hostlib import HostFunc, HostLibrary, HostTrap
+from harness.worker.hostlib import HOST_TRAP_MESSAGE, HostFunc, HostTrap, Imports
 from harness.worker.segment import work_path
 
 
@@ -35,7 +35,7 @@ class StoreApi(Protocol):
     def new_store(self, engine: Any, fuel: int | None, version: str) -> Any: ...
 
     def instantiate(
-        self, store: Any, module: Any, host: HostLibrary | None, wasi: dict[str, Any] | None
+        self, store: Any, module: Any, imports: Imports, wasi: dict[str, Any] | None
     ) -> Any: ...
 
     def exports(self, store: Any, instance: Any) -> Any: ...
@@ -81,9 +81,9 @@ class Wasmtime(Adapter):
         return self.api.new_store(engine, fuel, self.version)
 
     def instantiate(
-        self, store: Any, module: Any, host: HostLibrary | None, wasi: dict[str, Any] | None
+        self, store: Any, module: Any, imports: Imports, wasi: dict[str, Any] | None
     ) -> Any:
-        return self.api.instantiate(store, module, host, wasi)
+        return self.api.instantiate(store, module, imports, wasi)
 
     def call(self, store: Any, instance: Any, export: str, args: list[Value]) -> list[Value]:
         try:
@@ -263,6 +263,6 @@ def trap_code(exc: BaseException, message: str) -> str | None:
     if code is not None:
         name = getattr(code, "name", None)
         return str(name or code).lower()
-    if "host function 'trap' was called" in message:
+    if HOST_TRAP_MESSAGE.search(message):
         return "host"
     return trap_code_from_message(message)

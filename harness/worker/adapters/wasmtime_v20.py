@@ -12,8 +12,7 @@ from typing import Any
 import wasmtime
 
 from harness.worker.adapters import wasmtime_common as common
-from harness.worker.hostlib import MODULE as HOST_MODULE
-from harness.worker.hostlib import HostLibrary
+from harness.worker.hostlib import Imports
 
 WASI_MODULE = "wasi_snapshot_preview1"
 
@@ -28,15 +27,15 @@ class StoreBound:
         return store
 
     def instantiate(
-        self, store: Any, module: Any, host: HostLibrary | None, wasi: dict[str, Any] | None
+        self, store: Any, module: Any, imports: Imports, wasi: dict[str, Any] | None
     ) -> Any:
         linker = wasmtime.Linker(store)
         if wasi is not None:
             linker.define_wasi(wasmtime.WasiInstance(store, WASI_MODULE, common.wasi_config(wasi)))
-        if host is not None:
-            for name, spec in host.functions.items():
+        for module_name, functions in imports.items():
+            for name, spec in functions.items():
                 func = wasmtime.Func(store, common.func_type(spec), spec.body)
-                linker.define(HOST_MODULE, name, func)
+                linker.define(module_name, name, func)
         return linker.instantiate(module)
 
     def exports(self, store: Any, instance: Any) -> Any:

@@ -14,8 +14,7 @@ import wasmtime
 
 from harness.worker.adapters import wasmtime_common as common
 from harness.worker.adapters.base import Unsupported
-from harness.worker.hostlib import MODULE as HOST_MODULE
-from harness.worker.hostlib import HostLibrary
+from harness.worker.hostlib import Imports
 
 
 class StorePassing:
@@ -33,20 +32,20 @@ class StorePassing:
         return store
 
     def instantiate(
-        self, store: Any, module: Any, host: HostLibrary | None, wasi: dict[str, Any] | None
+        self, store: Any, module: Any, imports: Imports, wasi: dict[str, Any] | None
     ) -> Any:
         linker = wasmtime.Linker(store.engine)
         if wasi is not None:
             store.set_wasi(common.wasi_config(wasi))
             linker.define_wasi()
-        if host is not None:
-            for name, spec in host.functions.items():
+        for module_name, functions in imports.items():
+            for name, spec in functions.items():
                 ty = common.func_type(spec)
                 fn = spec.body
                 if hasattr(linker, "define_func"):
-                    linker.define_func(HOST_MODULE, name, ty, fn)
+                    linker.define_func(module_name, name, ty, fn)
                 else:
-                    linker.define(HOST_MODULE, name, wasmtime.Func(store, ty, fn))
+                    linker.define(module_name, name, wasmtime.Func(store, ty, fn))
         return linker.instantiate(store, module)
 
     def exports(self, store: Any, instance: Any) -> Any:

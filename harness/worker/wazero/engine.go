@@ -36,6 +36,7 @@ type engine struct {
 	cacheDir string                  // the directory whose files are counted; "" for none
 	host     bool                    // module `host` instantiated
 	wasi     bool                    // wasi_snapshot_preview1 instantiated
+	declared map[string]bool         // the declared modules instantiated
 }
 
 // coreFeatureFlags: the features of the protocol that api.CoreFeatures has a flag for in every

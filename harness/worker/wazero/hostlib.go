@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"sort"
@@ -18,11 +19,17 @@ import (
 
 const hostModuleName = "host"
 
-// HostTrap is what the host function `trap` panics with: wazero recovers a panic of a host
-// function and returns it, wrapped, as the call's error (its way to abort a call).
-type HostTrap struct{}
+// HostTrap is what the host function `trap` and a declared function that traps panic with:
+// wazero recovers a panic of a host function and returns it, wrapped, as the call's error (its
+// way to abort a call). function is the declared one's MODULE.NAME, "" for the library's.
+type HostTrap struct{ function string }
 
-func (*HostTrap) Error() string { return "host function 'trap' was called" }
+func (t *HostTrap) Error() string {
+	if t.function == "" {
+		return "host function 'trap' was called"
+	}
+	return fmt.Sprintf("host function '%s' was called: it is declared to trap", t.function)
+}
 
 type hostFunc struct {
 	params  []api.ValueType
@@ -30,9 +37,16 @@ type hostFunc struct {
 	body    api.GoFunc
 }
 
-// hostLibrary is one segment's host functions, with the log of calls to `record`.
+// hostLibrary is one segment's host functions, with the log of calls to `record` (an int64)
+// and to declared functions that record (a recordedCall), in the order they came.
 type hostLibrary struct {
-	calls []int64
+	calls []any
+}
+
+// recordedCall is a call to a declared function whose behaviour is `record`.
+type recordedCall struct {
+	Function string      `json:"function"`
+	Args     []wasmValue `json:"args"`
 }
 
 var (
@@ -75,9 +89,9 @@ func (h *hostLibrary) instantiate(ctx context.Context, r wazero.Runtime) (api.Mo
 	return builder.Instantiate(ctx)
 }
 
-// takeCalls is what `record` logged since `from`.
-func (h *hostLibrary) callsSince(from int) []int64 {
-	return append([]int64(nil), h.calls[from:]...)
+// callsSince is what was recorded since `from`.
+func (h *hostLibrary) callsSince(from int) []any {
+	return append([]any(nil), h.calls[from:]...)
 }
 
 func identity(context.Context, []uint64) {}

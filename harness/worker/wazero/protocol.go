@@ -14,8 +14,9 @@ import (
 	"unicode/utf8"
 )
 
-// protocolVersion 3: a close step's args have `always` (run even after the segment ended).
-const protocolVersion = 3
+// protocolVersion 4: an instantiate step's args have `functions`, the host functions a scenario
+// declares (3: a close step's args have `always`, run even after the segment ended).
+const protocolVersion = 4
 
 // protocolError is a line that is not a command this worker takes: it ends the worker.
 type protocolError struct{ reason string }

@@ -76,16 +76,17 @@ type instance struct {
 }
 
 type segment struct {
-	ctx       context.Context
-	variant   string
-	workdir   string
-	fixtures  map[string]string
-	host      hostLibrary
-	engines   map[string]*engine
-	order     []string // engine keys in the order they were made
-	modules   map[string]*module
-	stores    map[string]string // store name -> engine key: wazero has no Store
-	instances map[string]*instance
+	ctx          context.Context
+	variant      string
+	workdir      string
+	fixtures     map[string]string
+	host         hostLibrary
+	declarations declarations
+	engines      map[string]*engine
+	order        []string // engine keys in the order they were made
+	modules      map[string]*module
+	stores       map[string]string // store name -> engine key: wazero has no Store
+	instances    map[string]*instance
 }
 
 func newSegment(variant string, spec *segmentSpec) *segment {

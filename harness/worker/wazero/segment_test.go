@@ -41,7 +41,7 @@ func newHarness(t *testing.T) *harness {
 // run runs the steps as one segment of a process; the events it sent, decoded.
 func (h *harness) run(variant string, steps ...map[string]any) (bool, *string) {
 	payload, _ := json.Marshal(map[string]any{
-		"index": 0, "workdir": h.workdir, "fixtures": h.fixtures, "steps": steps, "protocol": 3,
+		"index": 0, "workdir": h.workdir, "fixtures": h.fixtures, "steps": steps, "protocol": protocolVersion,
 	})
 	var spec segmentSpec
 	if err := json.Unmarshal(payload, &spec); err != nil {
@@ -93,7 +93,8 @@ func compileStep(index int, fixture string, engine map[string]any, expect ...map
 
 func instantiateStep(index int, imports ...string) map[string]any {
 	return stepOf(index, "instantiate", map[string]any{"module": "m", "as": "i", "store": "s",
-		"imports": append([]string{}, imports...), "wasi": map[string]any{"args": []string{}, "env": map[string]string{}},
+		"imports": append([]string{}, imports...), "functions": map[string]any{},
+		"wasi": map[string]any{"args": []string{}, "env": map[string]string{}},
 		"fuel": nil})
 }
 

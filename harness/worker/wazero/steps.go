@@ -81,12 +81,13 @@ func (s *segment) deserialize(json.RawMessage) (stepOutput, error) {
 }
 
 type instantiateArgs struct {
-	Module  string          `json:"module"`
-	As      string          `json:"as"`
-	Store   string          `json:"store"`
-	Imports []string        `json:"imports"`
-	Fuel    json.RawMessage `json:"fuel"`
-	Wasi    struct {
+	Module    string                     `json:"module"`
+	As        string                     `json:"as"`
+	Store     string                     `json:"store"`
+	Imports   []string                   `json:"imports"`
+	Functions map[string]json.RawMessage `json:"functions"`
+	Fuel      json.RawMessage            `json:"fuel"`
+	Wasi      struct {
 		Args []string          `json:"args"`
 		Env  map[string]string `json:"env"`
 	} `json:"wasi"`
@@ -107,9 +108,13 @@ func (s *segment) instantiate(raw json.RawMessage) (stepOutput, error) {
 	if err != nil {
 		return stepOutput{}, err
 	}
+	declared, err := s.declarations.modules(args.Imports, args.Functions)
+	if err != nil {
+		return stepOutput{}, err
+	}
 	made := s.engines[source.engineKey]
 	s.stores[args.Store] = source.engineKey
-	config, stdoutPath, err := s.moduleConfig(made, args)
+	config, stdoutPath, err := s.moduleConfig(made, args, declared)
 	if err != nil {
 		return stepOutput{}, err
 	}
@@ -127,9 +132,9 @@ func (s *segment) instantiate(raw json.RawMessage) (stepOutput, error) {
 	return stepOutput{detail: map[string]any{"imports": imports}}, nil
 }
 
-// moduleConfig names the instance and gives it its imports: `host` and WASI are each
-// instantiated once per Runtime, which links imports by module name.
-func (s *segment) moduleConfig(made *engine, args instantiateArgs) (wazero.ModuleConfig, string, error) {
+// moduleConfig names the instance and gives it its imports: `host`, WASI and each declared
+// module are instantiated once per Runtime, which links imports by module name.
+func (s *segment) moduleConfig(made *engine, args instantiateArgs, declared map[string]declaredModule) (wazero.ModuleConfig, string, error) {
 	config := wazero.NewModuleConfig().WithName(args.As).WithStartFunctions()
 	stdoutPath := ""
 	for _, name := range args.Imports {
@@ -148,8 +153,10 @@ func (s *segment) moduleConfig(made *engine, args instantiateArgs) (wazero.Modul
 			}
 			stdoutPath = path
 			config = wasiConfig(config.WithStdout(stdout), args)
-		default:
-			return nil, "", &harnessError{fmt.Sprintf("no import library %q", name)}
+		default: // declared: modules() checked that it is
+			if err := s.ensureDeclared(made, name, declared[name]); err != nil {
+				return nil, "", err
+			}
 		}
 	}
 	return config, stdoutPath, nil
@@ -163,6 +170,20 @@ func (s *segment) ensureHost(made *engine) error {
 		return err
 	}
 	made.host = true
+	return nil
+}
+
+func (s *segment) ensureDeclared(made *engine, module string, declared declaredModule) error {
+	if made.declared[module] {
+		return nil
+	}
+	if err := s.host.instantiateDeclared(s.ctx, made.runtime, module, declared); err != nil {
+		return err
+	}
+	if made.declared == nil {
+		made.declared = map[string]bool{}
+	}
+	made.declared[module] = true
 	return nil
 }
 

@@ -22,6 +22,7 @@ from harness.model.process import (
     signal_name,
     stderr_tail,
 )
+from harness.worker.protocol import PROTOCOL_VERSION
 
 TAIL = "Fatal Python error: Segmentation fault"
 
@@ -45,7 +46,7 @@ def ok(s: dict[str, Any]) -> dict[str, Any]:
 
 def ready() -> dict[str, Any]:
     runtime = {"family": "wasmtime", "version": "50.0.1", "variant": "", "adapter": "wasmtime_v28"}
-    return {"name": "worker_ready", "protocol": 3, "runtime": runtime, "pid": 7}
+    return {"name": "worker_ready", "protocol": PROTOCOL_VERSION, "runtime": runtime, "pid": 7}
 
 
 def started(s: dict[str, Any]) -> dict[str, Any]:
@@ -187,7 +188,8 @@ def test_a_message_that_is_no_segment_event_is_a_protocol_error(
 def test_a_worker_of_another_protocol_is_not_read_further() -> None:
     state = events.Received()
     assert not events.receive(state, json.dumps({**ready(), "protocol": 1}).encode())
-    assert state.unavailable == "worker speaks protocol 1, this wasm-compat speaks 3"
+    speaks = f"worker speaks protocol 1, this wasm-compat speaks {PROTOCOL_VERSION}"
+    assert state.unavailable == speaks
     assert state.runtime is None
 
 

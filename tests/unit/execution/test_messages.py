@@ -364,7 +364,10 @@ EVENTS_REFUSED = [
         "'instantiate', 'call', 'close']",
     ),
     ({"name": "step_started", "index": "0", "op": "call"}, "step_started: index: '0' is not of"),
-    ({"name": "worker_ready", "protocol": 3, "pid": 4}, "worker_ready: 'runtime' is a required"),
+    (
+        {"name": "worker_ready", "protocol": PROTOCOL_VERSION, "pid": 4},
+        "worker_ready: 'runtime' is a required",
+    ),
     (
         {"name": "segment_finished", "index": 0, "completed": "yes"},
         "segment_finished: completed: 'yes' is not of type 'boolean'",
@@ -430,7 +433,7 @@ COMMANDS_REFUSED = [
         ),
         "run_segment: segment.steps[0].expect: 'exit_code' is a required property",
     ),
-    (run_segment(protocol=1), "run_segment: segment.protocol: 3 was expected"),
+    (run_segment(protocol=1), f"run_segment: segment.protocol: {PROTOCOL_VERSION} was expected"),
     ({"name": "shutdown", "now": True}, "shutdown: Additional properties are not allowed"),
     ({"name": "step_started"}, "step_started: not a command of the segment stream"),
     ({"name": "fork_segment"}, "fork_segment: not a command of the segment stream"),
@@ -460,7 +463,7 @@ def test_a_worker_of_another_protocol_is_not_a_protocol_error() -> None:
 def test_the_fork_server_s_messages_belong_to_its_control_channel() -> None:
     ready = {
         "name": "server_ready",
-        "protocol": 3,
+        "protocol": PROTOCOL_VERSION,
         "runtime": {"family": "wasmtime", "version": "50.0.1", "variant": "", "adapter": "x"},
         "python": "3.11.7",
         "pid": 9,

@@ -1,0 +1,37 @@
+;; Imports a scenario declares (protocol 4): module `env`, one import per behaviour, each behind
+;; an export of its own; and the library's `host.record`, to show both logs in one call.
+;; Single results only, so that compilers without multi-value (wasmer's singlepass) take it.
+(module
+  (import "env" "answer" (func $answer (result i32)))
+  (import "env" "big" (func $big (result i64)))
+  (import "env" "tenth" (func $tenth (result f32)))
+  (import "env" "second" (func $second (param i32 i64) (result i64)))
+  (import "env" "sum_i32" (func $sum_i32 (param i32 i32 i32) (result i32)))
+  (import "env" "sum_f64" (func $sum_f64 (param f64 f64) (result f64)))
+  (import "env" "log" (func $log (param i32 f32 i64 f64) (result f64)))
+  (import "env" "fail" (func $fail (param i32)))
+  (import "env" "quit" (func $quit (param i32)))
+  (import "env" "quit_3" (func $quit_3))
+  (import "env" "stuck" (func $stuck))
+  (import "host" "record" (func $record (param i32)))
+
+  (func (export "answer") (result i32) (call $answer))
+  (func (export "big") (result i64) (call $big))
+  (func (export "tenth") (result f32) (call $tenth))
+  (func (export "second") (param i32 i64) (result i64) (call $second (local.get 0) (local.get 1)))
+  (func (export "sum_i32") (param i32 i32 i32) (result i32)
+    (call $sum_i32 (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "sum_f64") (param f64 f64) (result f64)
+    (call $sum_f64 (local.get 0) (local.get 1)))
+  ;; host.record(x), then env.log(x, 0.1, 2^40, -inf), then host.record(x + 1)
+  (func (export "log_both") (param i32) (result f64)
+    (local $f f64)
+    (call $record (local.get 0))
+    (local.set $f
+      (call $log (local.get 0) (f32.const 0.1) (i64.const 0x10000000000) (f64.const -inf)))
+    (call $record (i32.add (local.get 0) (i32.const 1)))
+    (local.get $f))
+  (func (export "fail") (call $fail (i32.const 5)))
+  (func (export "quit") (param i32) (call $quit (local.get 0)))
+  (func (export "quit_3") (call $quit_3))
+  (func (export "stuck") (call $stuck)))
