@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from harness.scenario.checks import key_path, resolved_problem
+from harness.scenario.imports import declared_imports, functions_for
 from harness.scenario.steps import (
     FEATURES,
     STEP_BUILDERS,
@@ -164,6 +165,7 @@ def resolve(scenario: Scenario, params: dict[str, Any]) -> Case:
     segments: list[list[Step]] = [[]]
     defined: dict[str, dict[str, int | None]] = _fresh_names()
     sources = _Sources(err)
+    declared = declared_imports(scenario.data.get("imports"), err)
     for index, raw in enumerate(scenario.data["steps"]):
         at = ("steps", index)
         op, body = split_step(raw)
@@ -176,6 +178,8 @@ def resolve(scenario: Scenario, params: dict[str, Any]) -> Case:
         if "engine" in body:
             body["engine"] = normalize_engine(body["engine"], err, (*at, op, "engine"))
         args = STEP_BUILDERS[op](body, engine, err, at)
+        if op == "instantiate":  # the declared host functions of the modules it links
+            args["functions"] = functions_for(args["imports"], declared, err, (*at, op, "imports"))
         sources.note(body, args, (*at, op))
         step = Step(index, op, args, expectation(body.get("expect"), err, (*at, op)), line)
         if args.get("results") is not None and step.expect.kind not in ("ok", "any"):

@@ -78,7 +78,7 @@ steps:
             "an offset must be from -4294967296 to 4294967296, found 99999999999",
         ),
         ("{v: disk}", 'deserialize: {wasm: add, via: "${v}"}', 3, "'via' must be one of bytes"),
-        ("{i: 5}", 'instantiate: {imports: "${i}"}', 3, "'imports' must be one of none"),
+        ("{i: 5}", 'instantiate: {imports: "${i}"}', 3, "'imports' must be a string, found 5"),
         ("{a: 1x}", 'compile: {fixture: add, as: "${a}"}', 3, "'as' must match"),
         ("{e: boom}", 'compile: {fixture: add, expect: "${e}"}', 3, "'expect' must be one of ok"),
         ("{x: 1.5}", 'instantiate: {wasi: {args: ["${x}"]}}', 3, "'wasi.args.0' must be a string"),

@@ -1,0 +1,21 @@
+;; An application's module with its own host imports (module `env`), which a scenario declares
+;; with a behaviour each (scenarios/declared_imports.yaml).
+(module
+  (import "env" "now" (func $now (result i64)))
+  (import "env" "log_i32" (func $log (param i32)))
+  (import "env" "abort" (func $abort (param i32 i32 i32 i32)))
+  (import "env" "scale" (func $scale (param i32 i32) (result i32)))
+  (import "env" "echo" (func $echo (param i64 i32) (result i64)))
+  (func (export "elapsed") (param i64) (result i64)
+    (i64.sub (call $now) (local.get 0)))
+  (func (export "log_twice") (param i32)
+    (call $log (local.get 0))
+    (call $log (i32.mul (local.get 0) (i32.const 2))))
+  (func (export "check") (param i32) (result i32)
+    (if (i32.eqz (local.get 0))
+      (then (call $abort (i32.const 1) (i32.const 2) (i32.const 3) (i32.const 4))))
+    (local.get 0))
+  (func (export "sum") (param i32 i32) (result i32)
+    (call $scale (local.get 0) (local.get 1)))
+  (func (export "echo") (param i64) (result i64)
+    (call $echo (local.get 0) (i32.const 0))))
