@@ -31,6 +31,7 @@ from harness.report.common import (
     scenario_paths,
     seed_scenarios,
 )
+from harness.report.corpus import real_world_modules
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -67,7 +68,10 @@ def _environment() -> jinja2.Environment:
 def render(document: dict[str, Any]) -> str:
     """The page for a compat.json document (and its optional `scenario_texts`)."""
     template = _environment().get_template("compat.html.j2")
+    corpus = real_world_modules(document)
     return template.render(
+        corpus=corpus,
+        corpus_families=list(dict.fromkeys(t.family for m in corpus for t in m.times)),
         doc=document,
         problems=gate_reasons(document),
         coverage=coverage(document),

@@ -19,6 +19,7 @@ from harness.report.common import (
     side,
     visible,
 )
+from harness.report.corpus import RealWorldModule, real_world_modules
 
 MAX_CHARS = 60_000
 MAX_ROWS = 60
@@ -59,6 +60,28 @@ def fence(lines: list[str], info: str = "") -> list[str]:
     longest = max((len(run) for line in shown for run in re.findall("`+", line)), default=0)
     ticks = "`" * max(3, longest + 1)
     return [ticks + info, *shown, ticks]
+
+
+def real_world_table(
+    rows: list[RealWorldModule], packages: dict[str, str] | None = None
+) -> list[str]:
+    """Size and compile time per family (median, fastest to slowest runtime, how many ran);
+    `packages`: the package and version each module came from, by its spelling."""
+    families = list(dict.fromkeys(t.family for m in rows for t in m.times))
+    extra = ["package"] if packages is not None else []
+    head = ["module", *extra, "size", *(f"{f} compile" for f in families)]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for m in rows:
+        by = {t.family: t for t in m.times}
+        times = [
+            f"{by[f].median_s:.2f} s ({by[f].min_s:.2f}-{by[f].max_s:.2f}, {by[f].runtimes})"
+            if f in by
+            else "-"
+            for f in families
+        ]
+        package = [cell((packages or {}).get(m.spelling, "?"))] if packages is not None else []
+        lines.append(f"| {code(m.module)} | " + " | ".join([*package, m.size, *times]) + " |")
+    return lines
 
 
 def render(document: dict[str, Any]) -> str:
@@ -109,5 +132,13 @@ def render(document: dict[str, Any]) -> str:
             f"- accepted break no longer happens: {cell(entry['scenario'])} "
             f"{cell(entry['from'])} → {cell(entry['to'])} (remove it from the baseline)"
         )
+    corpus = real_world_modules(document)
+    if corpus:
+        lines += [*([""] if lines[-1] else []), "### Real-world modules", ""]
+        lines += [
+            "Compile time: the median over a family's runtimes (fastest-slowest, how many).",
+            "",
+        ]
+        lines += real_world_table(corpus)
     text = "\n".join(lines).rstrip() + "\n"
     return text if len(text) <= MAX_CHARS else text[: MAX_CHARS - 40] + "\n\n… (cut to fit)\n"
