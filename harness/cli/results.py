@@ -13,6 +13,8 @@ from harness.execution.run import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S
 from harness.execution.shards import missing_upgrade_runs
 from harness.host import current_host
 from harness.report import console, findings
+from harness.report.corpus import real_world_modules
+from harness.scenario.installed import package_of
 from harness.store.join import joined
 from harness.store.results import compat_document, read_results
 
@@ -141,7 +143,13 @@ def cmd_report(options: argparse.Namespace) -> ExitCode:
     if options.findings:
         options.findings.parent.mkdir(parents=True, exist_ok=True)
         accepted = baseline.load(options.baseline)
-        options.findings.write_text(findings.render(document, accepted), encoding="utf-8")
+        # which package each real-world module came from: asked of this machine's installs
+        packages = {
+            m.spelling: package_of(m.spelling, Path(m.folder)) or "?"
+            for m in real_world_modules(document)
+        }
+        text = findings.render(document, accepted, packages)
+        options.findings.write_text(text, encoding="utf-8")
         print(f"wrote {options.findings}")
     return verdict.verdict(document, options.baseline)
 

@@ -8,6 +8,7 @@ the scenario's text the document embeds (`scenario_texts`), by the step's index.
 
 from __future__ import annotations
 
+import posixpath
 import statistics
 from collections import defaultdict
 from collections.abc import Mapping
@@ -36,6 +37,7 @@ class CompileTimes:
 class RealWorldModule:
     module: str  # `xxhash-wasm/workerd/xxhash.wasm`: the package's path to it
     spelling: str  # as the scenarios give it
+    folder: str  # the folder of a scenario that gives it so (a path is relative to it)
     size_bytes: int
     scenarios: tuple[str, ...]
     times: tuple[CompileTimes, ...]  # by family, in the document's runtime order
@@ -74,6 +76,7 @@ def real_world_modules(
     )
     sizes: dict[str, int] = {}
     scenarios: dict[str, set[str]] = defaultdict(set)
+    folders: dict[str, str] = {}
     steps_of: dict[str, list[Any]] = {}
     for run in document.get("runs") or []:
         if tag not in (run.get("tags") or ()) or "runtime" not in run:
@@ -92,12 +95,14 @@ def real_world_modules(
                 continue
             sizes[spelling] = int(detail["wasm_bytes"])
             scenarios[spelling].add(run["scenario"])
+            folders.setdefault(spelling, posixpath.dirname(path))
             family = families.get(run["runtime"], run["runtime"].split("-")[0])
             samples[spelling][family][run["runtime"]].append(float(detail["compile_s"]))
     rows = [
         RealWorldModule(
             module=module_label(spelling),
             spelling=spelling,
+            folder=folders[spelling],
             size_bytes=sizes[spelling],
             scenarios=tuple(sorted(scenarios[spelling])),
             times=_times(samples[spelling], order),

@@ -4,20 +4,27 @@ a full run, with its boundary and evidence, for people who want the facts withou
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from harness.analysis.baseline import covers
 from harness.model.record import UPGRADE_ARROW, run_label
 from harness.report.common import case_id, compared_runs, seed_scenarios, side
-from harness.report.markdown import cell, code
+from harness.report.corpus import RealWorldModule, real_world_modules
+from harness.report.markdown import cell, code, real_world_table
 
 ORDER = (("break", "Breaks"), ("fix", "Fixes"), ("flaky", "Flaky"), ("drift", "Drift"))
 WIDTH = 110
 
 
-def render(document: dict[str, Any], accepted: Sequence[dict[str, Any]] = ()) -> str:
-    """`accepted`: the baseline's entries, whose reasons are shown next to the breaks."""
+def render(
+    document: dict[str, Any],
+    accepted: Sequence[dict[str, Any]] = (),
+    packages: Mapping[str, str] | None = None,
+) -> str:
+    """`accepted`: the baseline's entries, whose reasons are shown next to the breaks;
+    `packages`: the package each real-world module came from (`npm xxhash-wasm 1.1.0`), by its
+    spelling in the scenarios."""
     transitions = [t for t in document.get("transitions", []) if t["kind"] != "same"]
     runtimes = document.get("runtimes", [])
     tested = [r["name"] for r in runtimes if r.get("status") == "ok"]
@@ -62,6 +69,7 @@ def render(document: dict[str, Any], accepted: Sequence[dict[str, Any]] = ()) ->
             )
     lines += _upgrades([t for t in transitions if t["upgrade"]], accepted)
     lines += _known(document.get("runs", []))
+    lines += _corpus(document, real_world_modules(document), packages or {})
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -126,5 +134,49 @@ def _upgrades(upgrades: list[dict[str, Any]], accepted: Sequence[dict[str, Any]]
             lines.append(
                 f"- {cell(case_id(t))}: {code(t['from'])} ⇒ {code(t['to'])}: {after} "
                 f"(against {code(before)})"
+            )
+    return lines
+
+
+def _corpus(
+    document: dict[str, Any], rows: list[RealWorldModule], packages: Mapping[str, str]
+) -> list[str]:
+    """The real-world modules: where each came from, its size and compile times, then what
+    the runs of its scenarios came to and every transition they showed."""
+    if not rows:
+        return []
+    lines = ["", f"## Real-world corpus ({len(rows)} modules)", ""]
+    lines += [
+        "Compile time: the median over a family's runtimes (fastest-slowest, how many); a "
+        "run's first compile of the module only.",
+        "",
+        *real_world_table(rows, {m.spelling: packages.get(m.spelling, "?") for m in rows}),
+        "",
+    ]
+    runs = document.get("runs", [])
+    changes = [t for t in document.get("transitions", []) if t["kind"] != "same"]
+    for row in rows:
+        mine = [r for r in runs if r.get("scenario") in row.scenarios]
+        tally = Counter(r.get("status") for r in mine)
+        unsupported: dict[str, set[str]] = defaultdict(set)
+        for r in mine:
+            if r.get("status") == "unsupported":
+                step: dict[str, Any] = next(
+                    (s for s in r.get("steps", []) if s.get("outcome") == "unsupported"), {}
+                )
+                family = str(r.get("runtime", "?")).split("-")[0]
+                unsupported[f"{step.get('op', '?')} on {family}"].add(r["scenario"])
+        found = ", ".join(f"{n} {status}" for status, n in sorted(tally.items()))
+        why = "; ".join(
+            f"{what} ({', '.join(sorted(s))})" for what, s in sorted(unsupported.items())
+        )
+        lines.append(
+            f"- {code(row.module)}: {cell(found)}" + (f"; unsupported: {cell(why)}" if why else "")
+        )
+        for t in (t for t in changes if t["scenario"] in row.scenarios):
+            what = ", ".join(t.get("changed", [])) or side(t["after"], WIDTH)
+            lines.append(
+                f"  - {cell(t['kind'])}: {cell(case_id(t))} {cell(t['from'])} → {cell(t['to'])}: "
+                f"{cell(what)}"
             )
     return lines

@@ -12,11 +12,13 @@ how this project installs it.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import site
 import sys
 import sysconfig
+from importlib import metadata
 from pathlib import Path
 
 import tomllib
@@ -96,3 +98,25 @@ def _extras(project: Path) -> dict[str, list[str]]:
 
 def _normalized(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def package_of(spelling: str, folder: Path) -> str | None:
+    """Which installed package a module given by `spelling` (from a scenario in `folder`) came
+    from, as `npm NAME VERSION` or `PyPI NAME VERSION`; None for a module of the project's own
+    or one not installed here."""
+    if is_python_module(spelling):
+        relative = spelling[len(PYTHON_PREFIX) :]
+        for dist in metadata.distributions():
+            if any(str(f) == relative for f in dist.files or ()):
+                return f"PyPI {_normalized(dist.metadata['Name'])} {dist.version}"
+        return None
+    parts = Path(spelling).parts
+    if "node_modules" not in parts:
+        return None
+    at = len(parts) - 1 - parts[::-1].index("node_modules")  # the innermost package
+    name = parts[at + 1 : at + 3 if parts[at + 1].startswith("@") else at + 2]
+    try:
+        manifest = json.loads((folder / Path(*parts[: at + 1], *name, "package.json")).read_text())
+    except (OSError, ValueError):
+        return None
+    return f"npm {manifest.get('name', '/'.join(name))} {manifest.get('version', '?')}"

