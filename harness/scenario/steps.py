@@ -104,7 +104,8 @@ MAX_FUEL = 2**63 - 1  # a u64 in the runtimes; kept to i64 for the ones that tak
 def normalize_engine(engine: dict[str, Any], err: Errors, at: tuple[Any, ...]) -> dict[str, Any]:
     """`features: [simd]` is short for `features: {simd: true}`; names may come from params.
     Values are checked here, after parameters are substituted: the fuel's range, the cache
-    directory's place."""
+    directory's place. A setting's name and value are the runtime's to judge (the loader already
+    made a non-finite float the string it was written as)."""
     _check_cache_config(engine, err, at)
     cache = engine.get("cache")
     if isinstance(cache, dict) and "directory" in cache:
@@ -128,8 +129,9 @@ def normalize_engine(engine: dict[str, Any], err: Errors, at: tuple[Any, ...]) -
 def _engine_for(body: dict[str, Any], engine: dict[str, Any]) -> dict[str, Any]:
     override = body.get("engine") or {}
     merged = {**engine, **override}
-    if "features" in engine and "features" in override:
-        merged["features"] = {**engine["features"], **override["features"]}
+    for key in ("features", "settings"):  # a step's names add to the scenario's
+        if key in engine and key in override:
+            merged[key] = {**engine[key], **override[key]}
     return merged
 
 

@@ -13,8 +13,9 @@ import json
 import os
 from typing import Any, BinaryIO, Callable
 
-# 2: the fork server's control messages; 3: `always` closes; 4: host functions a scenario declares
-PROTOCOL_VERSION = 4
+# 2: the fork server's control messages; 3: `always` closes; 4: host functions a scenario declares;
+# 5: engine settings by name (`settings`)
+PROTOCOL_VERSION = 5
 
 COMMANDS = ("run_segment", "shutdown", "fork_segment")
 EVENTS = (

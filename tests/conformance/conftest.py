@@ -41,7 +41,15 @@ LACKS: dict[str, frozenset[str]] = {
     "wasmer": frozenset({"deserialize_file", "fuel", "cache"}),
     "wazero": frozenset({"serialize", "deserialize", "deserialize_file", "fuel", "llvm"}),
 }
-FIXTURES = ("add", "exit_import", "imports", "loop", "misbehaving_host", "traps")
+FIXTURES = (
+    "add",
+    "exit_import",
+    "imports",
+    "loop",
+    "memory_unbounded",
+    "misbehaving_host",
+    "traps",
+)
 OWN_FIXTURES = ("values", "declared_imports")  # tests/conformance/wat/
 
 

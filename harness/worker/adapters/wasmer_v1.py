@@ -10,7 +10,8 @@ Where the API differs from wasmtime's:
   call takes a store. A scenario store is the engine's Store; closing it drops our reference.
 - Nothing has close(): objects are freed when the last reference goes, so close means dropping
   ours (as on wasmtime before 18), and a later use of it is `unsupported`.
-- No fuel metering, no compilation cache, no switch for wasm features, no deserialize_file:
+- No fuel metering, no compilation cache, no switch for wasm features, no deserialize_file,
+  no engine settings by name (a compiler class takes no options, a Target only cross-compiles):
   those steps are `unsupported`.
 - WASI writes to the process's fd 1; while an instance's code runs, fd 1 points at its stdout
   file (the protocol has its own fd).
@@ -123,6 +124,12 @@ class WasmerV1(Adapter):
             )
         if settings.get("fuel") is not None:
             raise Unsupported(f"wasmer-python {self.version} has no fuel metering")
+        if settings.get("settings"):
+            raise Unsupported(
+                f"wasmer-python {self.version} has no engine setting "
+                f"{', '.join(sorted(settings['settings']))}: an engine is only "
+                "Store(engine.CLASS(Compiler)), its class and compiler the variant"
+            )
         compiler = settings.get("compiler") or "auto"
         if compiler == "auto":
             compiler = self.compiler_name

@@ -150,6 +150,18 @@ def configure(
         config.strategy = compiler
     elif compiler not in (None, "auto"):
         raise Unsupported(f"wasmtime has no {compiler} compiler")
+    apply_settings(config, settings.get("settings") or {}, version)
+
+
+def apply_settings(config: Any, named: dict[str, Any], version: str) -> None:
+    """Each setting as the application writes it: `config.NAME = VALUE`, verbatim and last (so
+    it wins over what the other keys set). Only a property of this release's Config is one:
+    assigning any other name would silently add an attribute that the runtime never reads."""
+    cls = type(config)
+    for name, value in named.items():
+        if not isinstance(getattr(cls, name, None), property):
+            raise Unsupported(f"wasmtime {version} has no setting Config.{name}")
+        setattr(config, name, value)  # a value it rejects raises the runtime's own error
 
 
 WORKDIR_REF = "${workdir}"

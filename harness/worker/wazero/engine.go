@@ -1,7 +1,8 @@
 package main
 
 // Engine settings onto wazero: one wazero.Runtime per distinct settings in a segment, built
-// from the variant's RuntimeConfig, with its compilation cache and core features.
+// from the variant's RuntimeConfig, with its compilation cache, core features and the settings
+// a scenario names (settings.go).
 
 import (
 	"context"
@@ -18,10 +19,11 @@ import (
 
 // engineSettings as the coordinator resolves them (common.json#/$defs/engine).
 type engineSettings struct {
-	Cache    json.RawMessage `json:"cache"`
-	Features map[string]bool `json:"features"`
-	Fuel     json.RawMessage `json:"fuel"`
-	Compiler string          `json:"compiler"`
+	Cache    json.RawMessage            `json:"cache"`
+	Features map[string]bool            `json:"features"`
+	Fuel     json.RawMessage            `json:"fuel"`
+	Compiler string                     `json:"compiler"`
+	Settings map[string]json.RawMessage `json:"settings"`
 }
 
 type cacheSettings struct {
@@ -78,7 +80,10 @@ func newEngine(ctx context.Context, raw json.RawMessage, variant, workdir string
 	if err != nil {
 		return nil, err
 	}
-	config := runtimeConfig(variant).WithCoreFeatures(features)
+	config, err := applySettings(runtimeConfig(variant).WithCoreFeatures(features), settings.Settings)
+	if err != nil {
+		return nil, err
+	}
 	made := &engine{cacheDir: cacheDir}
 	if cacheDir != "" {
 		if made.cache, err = wazero.NewCompilationCacheWithDir(cacheDir); err != nil {
