@@ -292,6 +292,7 @@ def _check_names(
         defined["store"][a["store"]] = step.line
     elif step.op == "call":
         need("instance", a["instance"])
+        need("store", a["store"])
     elif step.op == "close":
         if not a["explicit"]:  # the default order closes what this segment has
             a["order"] = [

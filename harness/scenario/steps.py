@@ -210,6 +210,7 @@ def _call(body: dict[str, Any], engine: dict[str, Any], err: Errors, at: Any) ->
     results = body.get("results")
     return {
         "instance": body.get("instance", DEFAULT_INSTANCE),
+        "store": body.get("store"),  # None: the instance's own
         "export": body["export"],
         "args": args,
         "results": None

@@ -171,10 +171,12 @@ class Segment:
     def call(self, args: dict[str, Any]) -> dict[str, Any]:
         instance = self.get("instance", args["instance"])
         _, store = self.get("store", instance.store)
+        named = args.get("store")  # another store the application passes (None: the instance's)
+        other = None if named in (None, instance.store) else self.get("store", named)[1]
         calls_before = len(self.host.calls)
         detail: dict[str, Any] = {}
         try:
-            values = self.adapter.call(store, instance.handle, args["export"], args["args"])
+            values = self.adapter.call(store, instance.handle, args["export"], args["args"], other)
         finally:
             if len(self.host.calls) > calls_before:
                 detail["host_calls"] = self.host.calls[calls_before:]
@@ -246,9 +248,8 @@ class Segment:
 
 
 def _count_files(path: str) -> int:
-    """Cache entries: not the bookkeeping a runtime's background thread writes when it gets to it
-    (wasmtime's `*.stats`, `.cleanup.wip-PID` and the `*.wip-atomic-write-*` files it renames),
-    which would make a hit look like a miss."""
+    """Cache entries, not a runtime's bookkeeping (wasmtime's `*.stats`, `.cleanup.wip-PID`, the
+    `*.wip-atomic-write-*` files it renames), which would make a hit look like a miss."""
     return sum(
         1
         for _, _, files in os.walk(path)

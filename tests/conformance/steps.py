@@ -90,8 +90,15 @@ def call(
     results: list[Step] | None = None,
     instance: str = "i",
     expected: Step | None = None,
+    store: str | None = None,
 ) -> Step:
-    body = {"instance": instance, "export": export, "args": args or [], "results": results}
+    body = {
+        "instance": instance,
+        "store": store,
+        "export": export,
+        "args": args or [],
+        "results": results,
+    }
     return step(index, "call", body, expected)
 
 

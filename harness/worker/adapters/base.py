@@ -113,7 +113,11 @@ class Adapter:
         `imports` defined, each function under its module's name."""
         raise NotImplementedError
 
-    def call(self, store: Any, instance: Any, export: str, args: list[Value]) -> list[Value]:
+    def call(
+        self, store: Any, instance: Any, export: str, args: list[Value], other: Any = None
+    ) -> list[Value]:
+        """Call the export with its instance's store, or with `other`, another store the
+        application passes instead (an API whose calls take no store cannot: Unsupported)."""
         raise NotImplementedError
 
     def fuel_left(self, store: Any) -> int | None:

@@ -189,7 +189,14 @@ class WasmerV1(Adapter):
         with _stdout_to(stdout):
             return Instance(wasmer.Instance(module, linked), stdout)
 
-    def call(self, store: Any, instance: Any, export: str, args: list[Value]) -> list[Value]:
+    def call(
+        self, store: Any, instance: Any, export: str, args: list[Value], other: Any = None
+    ) -> list[Value]:
+        if other is not None:
+            raise Unsupported(
+                f"wasmer-python {self.version} calls a function with no store: an instance "
+                "holds its own state, so no other store can be passed"
+            )
         try:
             func = getattr(instance.handle.exports, export)
         except LookupError:

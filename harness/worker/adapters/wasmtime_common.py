@@ -42,6 +42,8 @@ class StoreApi(Protocol):
 
     def func_type(self, store: Any, func: Any) -> Any: ...
 
+    def passed_store(self, other: Any, version: str) -> Any: ...
+
     def invoke(self, store: Any, func: Any, args: list[Any]) -> Any: ...
 
     def fuel_left(self, store: Any) -> int | None: ...
@@ -85,13 +87,17 @@ class Wasmtime(Adapter):
     ) -> Any:
         return self.api.instantiate(store, module, imports, wasi)
 
-    def call(self, store: Any, instance: Any, export: str, args: list[Value]) -> list[Value]:
+    def call(
+        self, store: Any, instance: Any, export: str, args: list[Value], other: Any = None
+    ) -> list[Value]:
         try:
             func = self.api.exports(store, instance)[export]
         except (KeyError, IndexError):
             raise LookupError(f"instance has no export {export!r}") from None
         if not isinstance(func, wasmtime.Func):
             raise TypeError(f"export {export!r} is not a function")
+        if other is not None:  # the export found as the application finds it, then passed on
+            store = self.api.passed_store(other, self.version)
         ty = self.api.func_type(store, func)
         params = [str(p) for p in ty.params]
         if len(params) != len(args):

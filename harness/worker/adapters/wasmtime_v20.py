@@ -12,6 +12,7 @@ from typing import Any
 import wasmtime
 
 from harness.worker.adapters import wasmtime_common as common
+from harness.worker.adapters.base import Unsupported
 from harness.worker.hostlib import Imports
 
 WASI_MODULE = "wasi_snapshot_preview1"
@@ -43,6 +44,12 @@ class StoreBound:
 
     def func_type(self, store: Any, func: Any) -> Any:
         return func.type
+
+    def passed_store(self, other: Any, version: str) -> Any:
+        raise Unsupported(
+            f"wasmtime {version} calls a function with no store: it is bound to its Store when "
+            "made (0.20-0.27), so no other store can be passed"
+        )
 
     def invoke(self, store: Any, func: Any, args: list[Any]) -> Any:
         return func(*args)

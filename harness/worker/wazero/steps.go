@@ -226,6 +226,7 @@ func wasiConfig(config wazero.ModuleConfig, args instantiateArgs) wazero.ModuleC
 func (s *segment) call(raw json.RawMessage) (stepOutput, error) {
 	var args struct {
 		Instance string     `json:"instance"`
+		Store    *string    `json:"store"`
 		Export   string     `json:"export"`
 		Args     []argument `json:"args"`
 	}
@@ -236,8 +237,8 @@ func (s *segment) call(raw json.RawMessage) (stepOutput, error) {
 	if err != nil {
 		return stepOutput{}, err
 	}
-	if _, ok := s.stores[inst.store]; !ok {
-		return stepOutput{}, missing("store", inst.store)
+	if err := s.checkStores(inst.store, args.Store); err != nil {
+		return stepOutput{}, err
 	}
 	fn := inst.mod.ExportedFunction(args.Export)
 	if fn == nil {
@@ -262,6 +263,22 @@ func (s *segment) call(raw json.RawMessage) (stepOutput, error) {
 		return stepOutput{}, err
 	}
 	return stepOutput{values: values, detail: s.callDetail(inst, recorded)}, nil
+}
+
+// checkStores: the instance's store, and another one a call passes, exist; wazero cannot pass
+// another (a Function is called with a context, and its module holds its own state).
+func (s *segment) checkStores(own string, passed *string) error {
+	for _, name := range []string{own, deref(passed)} {
+		if _, ok := s.stores[name]; name != "" && !ok {
+			return missing("store", name)
+		}
+	}
+	if passed != nil && *passed != own {
+		return &unsupportedError{fmt.Sprintf("wazero %s calls a function with no store: "+
+			"api.Function.Call takes a context and the arguments, and a module holds its own "+
+			"state, so no other store can be passed", wazeroVersion())}
+	}
+	return nil
 }
 
 func callParams(export string, def api.FunctionDefinition, given []argument) ([]uint64, error) {

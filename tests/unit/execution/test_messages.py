@@ -415,6 +415,7 @@ COMMANDS_REFUSED = [
                 "op": "call",
                 "args": {
                     "instance": "i",
+                    "store": None,
                     "export": "f",
                     "results": None,
                     "args": [{"type": "i32", "value": 0.5}],
