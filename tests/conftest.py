@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import fcntl
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,6 +21,24 @@ collect_ignore_glob = ["data/*"]
 @pytest.fixture
 def project_root() -> Path:
     return ROOT
+
+
+@pytest.fixture(scope="session")
+def npm_corpus() -> Path:
+    """corpus/node_modules, installed as corpus/package-lock.json pins it when it is not there
+    yet (the npm half of the real-world corpus, scenarios/real_world/); the test is skipped,
+    saying so, on a machine without npm."""
+    corpus = ROOT / "corpus"
+    installed = corpus / "node_modules" / ".package-lock.json"
+    with open(corpus / ".install.lock", "w") as lock:  # xdist workers install it once
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not installed.is_file():
+            npm = shutil.which("npm")
+            if npm is None:
+                pytest.skip("npm is not on PATH: the corpus's npm modules cannot be installed")
+            command = [npm, "ci", "--prefix", str(corpus), "--no-audit", "--no-fund"]
+            subprocess.run(command, check=True, capture_output=True, timeout=600)
+    return corpus / "node_modules"
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import pytest
 
 from harness.report.corpus import real_world_modules
 
-pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("own_wasmtime")]
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("own_wasmtime", "npm_corpus")]
 
 ROOT = Path(__file__).resolve().parents[2]
 MODULES = {  # the table's module: its size in bytes, as the packages pinned in the project ship it

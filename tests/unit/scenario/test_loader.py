@@ -229,6 +229,7 @@ def test_alias_bomb_is_refused(scenario_dir: Path) -> None:
         load_scenario(path)
 
 
+@pytest.mark.usefixtures("npm_corpus")  # scenarios/real_world names modules npm installs
 def test_bundled_scenarios_all_load(project_root: Path) -> None:
     suite = load_suite([project_root / "scenarios"], build=True)
     assert suite.errors == []
