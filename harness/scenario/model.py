@@ -19,6 +19,7 @@ from harness.scenario.checks import key_path, resolved_problem
 from harness.scenario.imports import declared_imports, functions_for
 from harness.scenario.steps import (
     FEATURES,
+    PRECOMPILED_PREFIX,
     STEP_BUILDERS,
     WORKDIR,
     Errors,
@@ -206,7 +207,9 @@ class _Sources:
         for key in ("fixture", "wasm"):
             if key not in args:
                 continue
-            name, spelling = args[key], body[key]
+            name, spelling = args[key], body.get(key)
+            if spelling is None:  # `precompiled: M` is handed over as `wasm`: see fixtures
+                spelling = f"{PRECOMPILED_PREFIX}{body['precompiled']}"
             if name == spelling:
                 self.named.add(name)
             else:  # `m.wasm` and `a/../m.wasm` are one file and get one name

@@ -158,9 +158,11 @@ def _serialize(
 def _deserialize(
     body: dict[str, Any], engine: dict[str, Any], err: Errors, at: Any
 ) -> dict[str, Any]:
-    if ("from" in body) == ("wasm" in body):
+    if sum(key in body for key in ("from", "wasm", "precompiled")) != 1:
         raise err(
-            (*at, "deserialize"), "give exactly one of 'from' (a work file) or 'wasm' (a fixture)"
+            (*at, "deserialize"),
+            "give exactly one of 'from' (a work file), 'wasm' (a fixture) or 'precompiled' "
+            "(a fixture the wasmtime CLI compiles)",
         )
     args: dict[str, Any] = {
         "as": body.get("as", DEFAULT_MODULE),
@@ -171,8 +173,11 @@ def _deserialize(
     if "from" in body:
         _check_workfile(body["from"], err, (*at, "deserialize", "from"))
         args["from"] = body["from"]
-    else:
+    elif "wasm" in body:
         args["wasm"] = fixture_name(body["wasm"], err, (*at, "deserialize", "wasm"))
+    else:  # the worker reads the CLI's artifact as it reads any fixture: by the name it is given
+        name = fixture_name(body["precompiled"], err, (*at, "deserialize", "precompiled"))
+        args["wasm"] = f"{name}{PRECOMPILED_SUFFIX}"
     corrupt = body.get("corrupt") or {}
     if isinstance(corrupt.get("truncate"), int):
         check_range(corrupt["truncate"], OFFSETS, "an offset", err, (*at, "deserialize", "corrupt"))
@@ -303,6 +308,10 @@ def expectation(raw: Any, err: Errors, at: tuple[Any, ...]) -> Expectation:
 
 
 MODULE_SUFFIXES = (".wasm", ".wat")
+# the name a worker knows `deserialize: {precompiled: M}`'s artifact by: M's, told apart from M's
+PRECOMPILED_SUFFIX = "_cwasm"
+# how a case's sources mark such an artifact's module (`precompiled:../m.wasm`)
+PRECOMPILED_PREFIX = "precompiled:"
 
 
 def fixture_name(spelling: Any, err: Errors, at: tuple[Any, ...]) -> str:
