@@ -143,7 +143,31 @@ def _compile(body: dict[str, Any], engine: dict[str, Any], err: Errors, at: Any)
         if not merged.get("cache"):
             raise err((*at, "compile", "cache"), "'cache: hit|miss' needs a cache on the engine")
         args["cache"] = body["cache"]
+    if "corrupt_cache" in body:
+        args["corrupt_cache"] = _corrupt_cache(body["corrupt_cache"], merged, err, at)
     return args
+
+
+def _corrupt_cache(
+    spec: dict[str, Any], engine: dict[str, Any], err: Errors, at: tuple[Any, ...]
+) -> dict[str, Any]:
+    """What to do to each entry of the engine's cache directory after the compile: corrupt's
+    truncate, empty or flip, or `delete: true`. The directory is one the scenario names."""
+    at = (*at, "compile", "corrupt_cache")
+    cache = engine.get("cache")
+    named = isinstance(cache, dict) and (
+        "directory" in cache or bool(_CONFIG_DIRECTORY.search(str(cache.get("config", ""))))
+    )
+    if not named:
+        raise err(
+            at,
+            "'corrupt_cache' needs a cache directory on the engine: "
+            "cache: {directory: NAME} or a config naming one, found " + _short(cache),
+        )
+    if "delete" in spec and len(spec) > 1:
+        raise err(at, "'delete' removes the entries; it takes no other corruption")
+    _check_corruption(spec, err, at)
+    return dict(spec)
 
 
 def _serialize(
@@ -178,15 +202,18 @@ def _deserialize(
     else:  # the worker reads the CLI's artifact as it reads any fixture: by the name it is given
         name = fixture_name(body["precompiled"], err, (*at, "deserialize", "precompiled"))
         args["wasm"] = f"{name}{PRECOMPILED_SUFFIX}"
-    corrupt = body.get("corrupt") or {}
+    _check_corruption(body.get("corrupt") or {}, err, (*at, "deserialize", "corrupt"))
+    return args
+
+
+def _check_corruption(corrupt: dict[str, Any], err: Errors, at: tuple[Any, ...]) -> None:
     if isinstance(corrupt.get("truncate"), int):
-        check_range(corrupt["truncate"], OFFSETS, "an offset", err, (*at, "deserialize", "corrupt"))
+        check_range(corrupt["truncate"], OFFSETS, "an offset", err, at)
     for offset in corrupt.get("flip") or []:
         if isinstance(offset, int):
-            check_range(offset, OFFSETS, "an offset", err, (*at, "deserialize", "corrupt", "flip"))
+            check_range(offset, OFFSETS, "an offset", err, (*at, "flip"))
     if "flip" not in corrupt and "in" in corrupt:
-        raise err((*at, "deserialize", "corrupt", "in"), "'in' only applies to 'flip' offsets")
-    return args
+        raise err((*at, "in"), "'in' only applies to 'flip' offsets")
 
 
 def _instantiate(

@@ -14,8 +14,8 @@ import os
 from typing import Any, BinaryIO, Callable
 
 # 2: the fork server's control messages; 3: `always` closes; 4: host functions a scenario declares;
-# 5: engine settings by name (`settings`)
-PROTOCOL_VERSION = 5
+# 5: engine settings by name (`settings`); 6: a compile's `corrupt_cache`
+PROTOCOL_VERSION = 6
 
 COMMANDS = ("run_segment", "shutdown", "fork_segment")
 EVENTS = (

@@ -25,7 +25,7 @@ from harness.model.outcome import (
     new_result,
 )
 from harness.model.step import ErrorFields, StepJson, StepResultJson
-from harness.worker import corrupt
+from harness.worker import cachefiles, corrupt
 from harness.worker.adapters.base import Adapter, Unsupported
 from harness.worker.declared import DeclarationError, Declarations
 from harness.worker.hostlib import HostLibrary
@@ -99,7 +99,7 @@ class Segment:
     def compile(self, args: dict[str, Any]) -> dict[str, Any]:
         key, engine = self.engine(args["engine"])
         cache = self.cache_dir(args["engine"])
-        before = _count_files(cache) if cache is not None else 0
+        before = cachefiles.count(cache) if cache is not None else 0
         wasm = self.fixture_bytes(args["fixture"])
         started = time.perf_counter()
         module = self.adapter.compile(engine, wasm)
@@ -108,10 +108,12 @@ class Segment:
             "compile_s": round(time.perf_counter() - started, 6),
         }
         if cache is not None:
-            after = _count_files(cache)
+            after = cachefiles.count(cache)
             detail.update(
                 cache_files_before=before, cache_files_after=after, cache=cache_state(before, after)
             )
+            if args.get("corrupt_cache"):  # after the compile, for the next one to meet
+                detail["cache_corrupted"] = cachefiles.damage(cache, args["corrupt_cache"])
         self.modules[args["as"]] = (key, module)
         return {"detail": detail}
 
@@ -245,17 +247,6 @@ class Segment:
             gc.collect()
             self.dropped[f"{kind} {name}"] = "no close() in this API"
         return how
-
-
-def _count_files(path: str) -> int:
-    """Cache entries, not a runtime's bookkeeping (wasmtime's `*.stats`, `.cleanup.wip-PID`, the
-    `*.wip-atomic-write-*` files it renames), which would make a hit look like a miss."""
-    return sum(
-        1
-        for _, _, files in os.walk(path)
-        for name in files
-        if not name.startswith(".") and not name.endswith(".stats") and ".wip-" not in name
-    )
 
 
 def _tail(path: str) -> str:

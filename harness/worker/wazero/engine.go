@@ -8,8 +8,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io/fs"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -171,25 +169,12 @@ func cacheChoice(raw json.RawMessage, workdir string) (string, error) {
 	return workPath(workdir, *cache.Directory)
 }
 
-// cacheFiles counts the cache directory's entries (0 without one): not hidden files, nor the
-// temporary files wazero renames into place.
+// cacheFiles counts the cache directory's entries (0 without one; see cacheEntries).
 func (e *engine) cacheFiles() int {
 	if e.cacheDir == "" {
 		return 0
 	}
-	count := 0
-	_ = filepath.WalkDir(e.cacheDir, func(path string, entry fs.DirEntry, err error) error {
-		if err != nil || entry.IsDir() {
-			return nil
-		}
-		name := entry.Name()
-		if !strings.HasPrefix(name, ".") && !strings.HasSuffix(name, ".tmp") &&
-			!strings.HasSuffix(name, ".stats") && !strings.Contains(name, ".wip-") {
-			count++
-		}
-		return nil
-	})
-	return count
+	return len(cacheEntries(e.cacheDir))
 }
 
 // cacheState is what one compile did to the cache directory (harness.model.outcome).

@@ -14,10 +14,11 @@ import (
 	"unicode/utf8"
 )
 
-// protocolVersion 5: engine settings have `settings`, RuntimeConfig options by name (4: an
+// protocolVersion 6: a compile's args have `corrupt_cache`, what to do to the cache directory's
+// entries after it (5: engine settings have `settings`, RuntimeConfig options by name; 4: an
 // instantiate step's args have `functions`, the host functions a scenario declares; 3: a close
 // step's args have `always`, run even after the segment ended).
-const protocolVersion = 5
+const protocolVersion = 6
 
 // protocolError is a line that is not a command this worker takes: it ends the worker.
 type protocolError struct{ reason string }

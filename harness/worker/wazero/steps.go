@@ -27,12 +27,14 @@ func (s *segment) fixtureBytes(name string) ([]byte, error) {
 	return os.ReadFile(path)
 }
 
-// compile: Runtime.CompileModule, the cache directory's files counted before and after.
+// compile: Runtime.CompileModule, the cache directory's files counted before and after, its
+// entries damaged after it when the step says corrupt_cache.
 func (s *segment) compile(raw json.RawMessage) (stepOutput, error) {
 	var args struct {
-		Fixture string          `json:"fixture"`
-		As      string          `json:"as"`
-		Engine  json.RawMessage `json:"engine"`
+		Fixture      string           `json:"fixture"`
+		As           string           `json:"as"`
+		Engine       json.RawMessage  `json:"engine"`
+		CorruptCache *cacheCorruption `json:"corrupt_cache"`
 	}
 	if err := decodeArgs(raw, &args); err != nil {
 		return stepOutput{}, err
@@ -62,6 +64,11 @@ func (s *segment) compile(raw json.RawMessage) (stepOutput, error) {
 		after := made.cacheFiles()
 		detail["cache_files_before"], detail["cache_files_after"] = before, after
 		detail["cache"] = cacheState(before, after)
+		if args.CorruptCache != nil { // after the compile, for the next one to meet
+			if detail["cache_corrupted"], err = damageCache(made.cacheDir, *args.CorruptCache); err != nil {
+				return stepOutput{}, err
+			}
+		}
 	}
 	return stepOutput{detail: detail}, nil
 }
