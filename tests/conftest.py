@@ -23,11 +23,9 @@ def project_root() -> Path:
     return ROOT
 
 
-@pytest.fixture(scope="session")
-def npm_corpus() -> Path:
+def _install_npm_corpus() -> Path | None:
     """corpus/node_modules, installed as corpus/package-lock.json pins it when it is not there
-    yet (the npm half of the real-world corpus, scenarios/real_world/); the test is skipped,
-    saying so, on a machine without npm."""
+    yet (the npm half of the real-world corpus, scenarios/real_world/); None without npm."""
     corpus = ROOT / "corpus"
     installed = corpus / "node_modules" / ".package-lock.json"
     with open(corpus / ".install.lock", "w") as lock:  # xdist workers install it once
@@ -35,10 +33,26 @@ def npm_corpus() -> Path:
         if not installed.is_file():
             npm = shutil.which("npm")
             if npm is None:
-                pytest.skip("npm is not on PATH: the corpus's npm modules cannot be installed")
+                return None
             command = [npm, "ci", "--prefix", str(corpus), "--no-audit", "--no-fund"]
             subprocess.run(command, check=True, capture_output=True, timeout=600)
     return corpus / "node_modules"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _npm_corpus_installed() -> None:
+    """Every test that runs the bundled scenarios (scenarios/real_world names npm modules) finds
+    them installed, as `tox` installs them for the matrix."""
+    _install_npm_corpus()
+
+
+@pytest.fixture(scope="session")
+def npm_corpus() -> Path:
+    """The npm corpus; the test is skipped, saying so, on a machine without npm."""
+    found = _install_npm_corpus()
+    if found is None:
+        pytest.skip("npm is not on PATH: the corpus's npm modules cannot be installed")
+    return found
 
 
 @pytest.fixture
