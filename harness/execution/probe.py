@@ -33,8 +33,7 @@ def probe(
 ) -> Runtime:
     """Ask a worker on this interpreter which runtime it has, without running any step, and
     whether it can compile a trivial module. Without a `pool` the call opens one of its own."""
-    with pool_or_own(pool) as own:
-        return _probe(WorkerCommand.python(python, family, variant), scratch, name, own)
+    return probe_command(WorkerCommand.python(python, family, variant), scratch, name, pool)
 
 
 def probe_command(
