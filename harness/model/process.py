@@ -28,13 +28,14 @@ PANIC_OLD = re.compile(r"panicked at '(?P<message>.*)', (?P<file>\S+?):\d+:\d+")
 PANIC_NEW = re.compile(r"panicked at (?P<file>\S+?):\d+:\d+:\n(?P<message>[^\n]*)")
 # Go's: a panic (`panic: MSG`, then `[signal SIGSEGV: ...]` for a nil dereference) or a fatal
 # runtime error (`fatal error: MSG`), each above the goroutine dumps that fill the last lines.
-GO_PANIC = re.compile(r"^(?P<line>(?:panic|fatal error): .*)$", re.M)
+_GO_PANIC = r"(?:panic|fatal error): .*"
+GO_PANIC = re.compile(rf"^(?P<line>{_GO_PANIC})$", re.M)
 # Other lines that say why a process died (a dynamic loader's or a C library's assertion, a
 # Rust runtime abort, Go's); Python's own `Fatal Python error: Aborted` only repeats the signal.
 CAUSE_LINES = re.compile(
     r"^(?:.*\b(?P<line>Inconsistency detected by ld\.so: .*|Assertion `.*' failed\.?"
     r"|fatal runtime error: .*|memory allocation of \d+ bytes failed.*)"
-    r"|(?P<go>(?:panic|fatal error): .*|\[signal SIG\w+: .*\]))$",
+    rf"|(?P<go>{_GO_PANIC}|\[signal SIG\w+: .*\]))$",
     re.M,
 )
 
