@@ -37,7 +37,8 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 # Inside <script> the HTML parser ends the element at the first `</script`, whatever JSON
 # thinks; with <, > and & as JSON escapes no runtime message can, and JSON.parse reads them back.
-_SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+# (str.replace per character: str.translate with a table is far slower on a large document)
+_SCRIPT_SAFE = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"))
 
 # Text presentation (U+FE0E) so ☠ and ⌛ stay monochrome glyphs instead of emoji, and every
 # symbol takes the colour of its cell.
@@ -90,7 +91,9 @@ def render(document: dict[str, Any]) -> str:
 def embedded_json(document: dict[str, Any]) -> Markup:
     """The document as JSON that is safe as the text of a <script type="application/json">."""
     text = json.dumps(document, ensure_ascii=False, separators=(",", ":"), default=str)
-    return Markup(text.translate(_SCRIPT_SAFE))
+    for char, escape in _SCRIPT_SAFE:
+        text = text.replace(char, escape)
+    return Markup(text)
 
 
 def changes(document: dict[str, Any]) -> list[dict[str, Any]]:
