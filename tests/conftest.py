@@ -4,6 +4,7 @@ import fcntl
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,18 @@ collect_ignore_glob = ["data/*"]
 @pytest.fixture
 def project_root() -> Path:
     return ROOT
+
+
+@pytest.fixture(autouse=True)
+def _own_results_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Each test its own (empty) result cache, never the user's: a test that runs a scenario
+    must run it, not reuse what another test or an earlier session ran. The folder is made
+    only when a run keeps something there."""
+    folder = tmp_path_factory.getbasetemp() / "results-cache" / uuid.uuid4().hex
+    monkeypatch.setenv("WASM_COMPAT_RESULTS_CACHE", str(folder))
+    return folder
 
 
 def _install_npm_corpus() -> Path | None:

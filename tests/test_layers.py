@@ -12,7 +12,7 @@ HARNESS = Path(__file__).resolve().parent.parent / "harness"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("__main__",),
     ("cli", "pytest_plugin", "tox_plugin"),
-    ("search",),
+    ("search", "reuse"),
     ("execution",),
     ("provision", "store", "report"),
     ("analysis",),

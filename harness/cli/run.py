@@ -15,13 +15,14 @@ from harness.cli import arguments, verdict
 from harness.errors import ExitCode, HarnessError, RuntimeSelectionError
 from harness.execution import coordinator as session
 from harness.execution.pool import WorkerPool
-from harness.execution.probe import probe, runtime_state
 from harness.execution.run import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, select
 from harness.model.record import run_key
 from harness.model.runtime import Runtime
 from harness.plan import matrix
 from harness.provision.toxenvs import load_project
 from harness.report import console
+from harness.reuse.session import Reuse, RuntimeProbes, run_context
+from harness.reuse.store import default_root
 from harness.scenario.suite import load_suite
 from harness.store.results import ResultsWriter, now, read_jsonl
 
@@ -74,6 +75,7 @@ def add_run(sub: arguments.Subparsers) -> None:
     arguments.add_baseline(run)
     arguments.add_required(run)
     _add_keep_and_resume(run)
+    _add_reuse(run)
     run.set_defaults(handler=cmd_run)
 
 
@@ -109,6 +111,22 @@ def _add_keep_and_resume(run: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_reuse(run: argparse.ArgumentParser) -> None:
+    run.add_argument(
+        "--fresh",
+        action="store_true",
+        help="run everything, reusing no kept result (what runs is still kept)",
+    )
+    run.add_argument(
+        "--results-cache",
+        type=arguments.output_dir,
+        default=None,
+        metavar="DIR",
+        help="where runs and probes are kept for reuse, by their inputs "
+        f"(default: {default_root()}, or under $WASM_COMPAT_CACHE)",
+    )
+
+
 def cmd_validate(options: argparse.Namespace) -> ExitCode:
     suite = load_suite(options.paths, options.fixtures, build=True)
     for error in suite.errors:
@@ -136,6 +154,8 @@ RESUMABLE = (
     "keep_work",
     "baseline",
     "require_runtimes",
+    "fresh",
+    "results_cache",
 )
 
 
@@ -205,21 +225,39 @@ def _run(options: argparse.Namespace, pool: WorkerPool) -> ExitCode:
     started = previous.get("started") or now()
     runtimes = _requested_runtimes(options, out, pool)
     writer = _open_results(options, runtimes, previous["runtimes"])
-    planned = session.plan(cases, runtimes, options.cross_family)
+    everything = session.plan(cases, runtimes, options.cross_family)
     limits = session.Limits(options.timeout, options.memory_mb, options.keep_work)
     runtime_records = [r.to_json() for r in runtimes]
     runs: list[dict[str, Any]] = list(previous["runs"])
     done = {run_key(r) for r in runs}
-    everything = planned
-    planned = [p for p in planned if (p.case.scenario.name, p.case.params_id, p.label) not in done]
+    planned = [
+        p for p in everything if (p.case.scenario.name, p.case.params_id, p.label) not in done
+    ]
     if options.resume:
         print(f"resuming {out}: {len(done)} run(s) recorded, {len(planned)} to go")
+    reuse = Reuse(
+        _results_cache(options),
+        run_context(options.memory_mb, pool.isolation),
+        suite,
+        options.timeout,
+        fresh=options.fresh,
+    )
+    reused, planned = reuse.partition(planned)
+    for run in reused:
+        writer.run(run)
+        runs.append(run)
+    print(console.reuse_line(len(reused), len(planned), reuse.root, options.fresh))
     progress = console.Progress(len(planned))
 
     def record(run: dict[str, Any]) -> None:
         writer.run(run)
         runs.append(run)
         progress.advance(run)
+        reuse.keep(run)
+
+    def rerun_recorded(key: tuple[str, str, str], run: dict[str, Any]) -> None:
+        writer.rerun(key, run["reruns"], run["flaky"])
+        reuse.keep(run)
 
     try:
         session.run_all(planned, suite, out, limits, record, options.jobs, pool)
@@ -233,7 +271,7 @@ def _run(options: argparse.Namespace, pool: WorkerPool) -> ExitCode:
             limits,
             options.reruns,
             options.jobs,
-            recorded=lambda key, run: writer.rerun(key, run["reruns"], run["flaky"]),
+            recorded=rerun_recorded,
             pool=pool,
         )
         if rerun:
@@ -246,6 +284,10 @@ def _run(options: argparse.Namespace, pool: WorkerPool) -> ExitCode:
         required = verdict.required(options)
         document = verdict.finish(runtime_records, runs, started, entries, out, required)
     return verdict.report_runs(document, options.baseline)
+
+
+def _results_cache(options: argparse.Namespace) -> Path:
+    return options.results_cache or default_root()
 
 
 def _open_results(
@@ -269,8 +311,8 @@ def _open_results(
 
 
 def _requested_runtimes(options: argparse.Namespace, out: Path, pool: WorkerPool) -> list[Runtime]:
-    scratch = out / "work" / ".probe"
-    found = [probe(python, scratch, pool=pool) for python in options.python]
+    probes = RuntimeProbes(_results_cache(options), out / "work" / ".probe", pool, options.fresh)
+    found = [probes.python(python) for python in options.python]
     if options.runtime:
         project = load_project(options.tox_ini)
         patterns = [] if "all" in options.runtime else options.runtime
@@ -280,7 +322,7 @@ def _requested_runtimes(options: argparse.Namespace, out: Path, pool: WorkerPool
             raise RuntimeSelectionError(f"{project.ini}: {exc}") from None
         # probes start each runtime's warm worker: in parallel, each in its own scratch dir
         with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as threads:
-            found += threads.map(lambda s: runtime_state(project, s, scratch / s.name, pool), specs)
+            found += threads.map(lambda spec: probes.pinned(project, spec), specs)
     if not found:
-        found.append(probe(sys.executable, scratch, pool=pool))
+        found.append(probes.python(sys.executable))
     return found

@@ -97,9 +97,7 @@ def run_case(
     kept = status == "fail" or keep_work
     if not kept:
         shutil.rmtree(workdir, ignore_errors=True)
-    record = _identity(case, runtime, consumer)
-    if producer is not None:
-        record["producer"] = producer.name
+    record = run_identity(case, runtime, consumer, producer)
     applied = sorted({r["known"] for r in results if r.get("known") and r["outcome"] != NOT_RUN})
     if applied:
         record["known"] = applied
@@ -268,12 +266,20 @@ def _with_known(step: StepJson, known: dict[int, Known]) -> StepJson:
     return step
 
 
-def _identity(case: Case, runtime: Runtime, consumer: Runtime | None = None) -> dict[str, Any]:
+def run_identity(
+    case: Case,
+    runtime: Runtime,
+    consumer: Runtime | None = None,
+    producer: Runtime | None = None,
+) -> dict[str, Any]:
+    """The fields of a run's record that say which run it is (not how it went)."""
     where: dict[str, Any] = (
         {"from": runtime.name, "to": consumer.name}
         if consumer is not None
         else {"runtime": runtime.name}
     )
+    if producer is not None:
+        where["producer"] = producer.name
     return {
         "scenario": case.scenario.name,
         "path": case.scenario.path,
@@ -289,7 +295,7 @@ def placeholder(
     case: Case, runtime: Runtime, reason: str, consumer: Runtime | None = None
 ) -> dict[str, Any]:
     """A requested run that could not happen: it still appears, with the reason."""
-    record = _identity(case, runtime, consumer)
+    record = run_identity(case, runtime, consumer)
     steps = [
         {**not_run(cast(StepJson, s.to_json()), reason), "normalized_message": None}
         for segment in case.segments

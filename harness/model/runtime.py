@@ -54,6 +54,7 @@ class Runtime:
     pinned: str | None = None  # the version tox.ini pins, when it came from there
     cpu_dependent: bool = False  # unavailable because of this host's CPU, not the release alone
     worker: tuple[str, ...] = ()  # the command that starts its worker; () is the Python worker
+    identity: str | None = None  # a digest of its env (`harness.reuse.identity`); None: unknown
 
     @property
     def worker_command(self) -> WorkerCommand:
@@ -93,4 +94,30 @@ class Runtime:
             "reason": self.unavailable,
             "cpu_dependent": self.cpu_dependent,
             "worker": list(self.worker_command.argv),
+            "identity": self.identity,
         }
+
+    @classmethod
+    def from_json(cls, record: JsonObject) -> Runtime:
+        """A runtime as `to_json` wrote it (a probe kept for reuse)."""
+        python = str(record.get("interpreter") or "")
+        worker = tuple(str(a) for a in record.get("worker") or ())  # type: ignore[union-attr]
+        return cls(
+            name=str(record["name"]),
+            python=python,
+            family=_text(record.get("family")),
+            version=_text(record.get("version")),
+            variant=str(record.get("variant") or ""),
+            adapter=_text(record.get("adapter")),
+            python_version=_text(record.get("python")),
+            unavailable=_text(record.get("reason")),
+            provisioned=record.get("status") != "not provisioned",
+            pinned=_text(record.get("pinned")),
+            cpu_dependent=bool(record.get("cpu_dependent")),
+            worker=() if worker == (python, *PYTHON_WORKER) else worker,
+            identity=_text(record.get("identity")),
+        )
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)

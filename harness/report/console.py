@@ -6,6 +6,7 @@ import os
 import shutil
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 from harness.model.outcome import describe
@@ -52,12 +53,26 @@ class Progress:
 STATUS = {"pass": "PASS", "unsupported": "UNSUP", "not_run": "SKIP", "fail": "FAIL"}
 
 
+def reuse_line(reused: int, to_run: int, cache: Path, fresh: bool) -> str:
+    """What the result cache saved this run, for the console before the runs start."""
+    if fresh:
+        return f"--fresh: reusing no kept result; running {to_run} run(s) (keeping them in {cache})"
+    return (
+        f"reusing {reused} run(s) whose inputs are unchanged, from {cache}; "
+        f"running {to_run} (--fresh runs everything)"
+    )
+
+
+REUSED_MARK = "↺"  # beside a reused run's status: it did not run now, its inputs are unchanged
+
+
 def table(runs: list[dict[str, Any]]) -> str:
     rows = [("status", "scenario", "runtime", "outcome", "detail")]
     for run in runs:
+        mark = f" {REUSED_MARK}" if run.get("reused") else ""
         rows.append(
             (
-                STATUS.get(run["status"], "FAIL"),
+                STATUS.get(run["status"], "FAIL") + mark,
                 run["case"],
                 run_label(run),
                 f"{SYMBOLS.get(run['outcome'], '?')} {run['outcome']}",

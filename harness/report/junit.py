@@ -72,6 +72,9 @@ def _run_case(suite: ET.Element, run: dict[str, Any], label: str) -> None:
         why = (step or {}).get("why") or run.get("reason") or "did not meet its expectation"
         body = _step_text(step) if step else ""
         _text(case, "failure", body, message=f"{where}: {why}".strip(": "), type=run["outcome"])
+    if run.get("reused"):  # after the outcome: the schema puts system-out last
+        ran = (run["reused"] or {}).get("ran") or "an earlier run"
+        _text(case, "system-out", f"reused: not run again, its inputs are unchanged since {ran}")
 
 
 def _step_text(step: StepResultJson) -> str:

@@ -106,8 +106,8 @@ def render(document: dict[str, Any]) -> str:
         "",
         f"{summary.get('runs', 0)} runs on {len(runtimes)} runtimes "
         f"({summary.get('passed', 0)} passed, {summary.get('failed', 0)} failed, "
-        f"{summary.get('unsupported', 0)} unsupported, {summary.get('not_run', 0)} not run) · "
-        + cell(headline(document)),
+        f"{summary.get('unsupported', 0)} unsupported, {summary.get('not_run', 0)} not run"
+        f"{_reused(summary)}) · " + cell(headline(document)),
         "",
     ]
     listed = breaks(document)
@@ -142,3 +142,8 @@ def render(document: dict[str, Any]) -> str:
         lines += real_world_table(corpus)
     text = "\n".join(lines).rstrip() + "\n"
     return text if len(text) <= MAX_CHARS else text[: MAX_CHARS - 40] + "\n\n… (cut to fit)\n"
+
+
+def _reused(summary: dict[str, Any]) -> str:
+    reused = summary.get("reused") or 0
+    return f"; {reused} reused, their inputs unchanged" if reused else ""

@@ -215,6 +215,7 @@ def summarize(
         "passed": sum(1 for r in runs if r["status"] == "pass"),
         "failed": sum(1 for r in runs if r["status"] == "fail"),
         "known": sum(1 for r in runs if r.get("known")),
+        "reused": sum(1 for r in runs if r.get("reused")),
         "unsupported": sum(1 for r in runs if r["status"] == "unsupported"),
         "harness_errors": sum(
             1 for r in runs for s in r["steps"] if s.get("error_kind") == "harness"

@@ -1,0 +1,47 @@
+"""Which runs may be kept for reuse, and a kept run as the record of a new run. Pure.
+
+A run is kept only when running it again would tell nothing new: not a run that timed out
+(a loaded machine may finish it next time), was flaky, had a segment killed from outside (the
+OOM killer, another process), met a bug of the harness, or did not run at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from harness.model.outcome import NOT_RUN, TIMEOUT
+
+# Fields of a run that say which run it is, not how it went: taken from the run being planned,
+# never from the cache (the scenario file may have moved; the labels are today's).
+IDENTITY = ("scenario", "path", "tags", "params", "params_id", "case", "runtime", "from", "to")
+
+
+def why_not_kept(record: Mapping[str, Any]) -> str | None:
+    """Why this run must not be reused, or None when it may."""
+    if record.get("status") == NOT_RUN or record.get("outcome") == NOT_RUN:
+        return "it did not run"
+    if record.get("reused"):
+        return "it is reused already"
+    if record.get("flaky"):
+        return "it was flaky"
+    if record.get("segment_retried"):
+        return "a segment was killed from outside"
+    for step in record.get("steps") or []:
+        if step.get("outcome") == TIMEOUT:
+            return "a step timed out"
+        if step.get("error_kind") == "harness":
+            return "the harness failed"
+    return None
+
+
+def as_reused(
+    kept: Mapping[str, Any], planned: Mapping[str, Any], key: str, stored: str
+) -> dict[str, Any]:
+    """The kept run, under the identity of the run planned now, marked as reused: from which
+    entry, and when it ran. Its work dir belonged to the run that made it, so it is gone."""
+    record = {k: v for k, v in kept.items() if k not in IDENTITY and k != "producer"}
+    record.update(planned)
+    record["workdir"] = None
+    record["reused"] = {"key": key, "ran": stored}
+    return record
