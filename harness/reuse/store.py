@@ -10,6 +10,7 @@ error: the run it stood for runs again and its result replaces the file. Writers
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import os
@@ -75,12 +76,14 @@ class EntryStore:
             tmp.write_text(json.dumps(entry, sort_keys=True, default=str, separators=(",", ":")))
             tmp.replace(target)
         except OSError:
-            tmp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
             return False
         return True
 
     def drop(self, key: str) -> None:
-        self.path(key).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            self.path(key).unlink(missing_ok=True)
 
 
 def size_on_disk(root: Path) -> tuple[int, int]:
