@@ -6,11 +6,13 @@
 A build copies the worker's sources into the cache, changes only the `require` of wazero
 (`go get github.com/tetratelabs/wazero@v1.8.2`, through the Go module proxy) and runs `go build`.
 The binary is kept by (release, sources, Go toolchain) under `CACHE/wazero/`, so the compiler and
-the interpreter env of one release, a second `tox` and bisect all reuse it; an env gets a copy
-at `ENV_DIR/bin/wazero-worker`. When it cannot be had the env says why, in a file the probe reads:
-`NOT_PROVISIONED` (no Go toolchain) or `BUILD_FAILED` (the compiler's output, first error first).
+the interpreter env of one release, a second `tox` and bisect all reuse it; an env gets a hard
+link to it at `ENV_DIR/bin/wazero-worker` (a copy across file systems). When it cannot be had the
+env says why, in a file the probe reads: `NOT_PROVISIONED` (no Go toolchain) or `BUILD_FAILED`
+(the compiler's output, first error first).
 
-Stdlib only: tox runs it with the env's interpreter and nothing installed.
+Stdlib only, so the command line runs with any interpreter and nothing installed. wasm-compat's
+tox plugin calls `install` in tox's own process as it sets a wazero env up (`--notest` too).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ BUILD_FAILED = "BUILD_FAILED"
 BUILD_TIMEOUT_S = 900
 # A compiler or go command error line: `./engine.go:12:5: undefined: wazero.X`, `go: ...`.
 _ERROR_LINE = re.compile(r"^(?:\S+\.go:\d+(?::\d+)?: .+|go: .+|# .+)$", re.M)
+_TOOLCHAINS: dict[tuple[str, int, int], str] = {}
 
 
 class GoMissing(Exception):
@@ -80,9 +83,16 @@ def go_environment(env: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 def toolchain(env: Mapping[str, str] | None = None) -> str:
-    """`go1.26.8 linux/amd64`: part of a build's key."""
-    out = _go(["version"], Path.cwd(), env)
-    return out.strip().removeprefix("go version ")
+    """`go1.26.8 linux/amd64`: part of a build's key. Asked once per toolchain binary in a
+    process (tox provisions every wazero env in its own); with GOTOOLCHAIN=local the answer is
+    the binary's own release, and one replaced in place has another mtime and is asked again."""
+    go = go_command(env)
+    stat = os.stat(go)
+    key = (go, stat.st_mtime_ns, stat.st_size)
+    if key not in _TOOLCHAINS:
+        out = _go(["version"], Path.cwd(), env)
+        _TOOLCHAINS[key] = out.strip().removeprefix("go version ")
+    return _TOOLCHAINS[key]
 
 
 def source_files() -> list[Path]:
@@ -177,10 +187,22 @@ def install(version: str, into: Path, env: Mapping[str, str] | None = None) -> E
         target.unlink(missing_ok=True)
         (into / BUILD_FAILED).write_text(f"{exc}\n\n{exc.output}")
         return EnvState(None, f"does not build against wazero {version}: {exc}")
-    partial = target.with_name(BINARY + ".partial")
-    shutil.copy2(built, partial)
-    partial.replace(target)
+    place(built, target)
     return EnvState(target)
+
+
+def place(built: Path, target: Path) -> None:
+    """Put the cached binary at `target`: a hard link (no 9 MB copy per env), or a copy where
+    the cache is on another file system. Sharing the inode is safe: nothing writes a worker in
+    place (a rebuild renames a new directory over the cache entry, an install replaces the
+    env's file), so neither can change the other."""
+    partial = target.with_name(BINARY + ".partial")
+    partial.unlink(missing_ok=True)
+    try:
+        os.link(built, partial)
+    except OSError:  # EXDEV, or a file system without hard links
+        shutil.copy2(built, partial)
+    partial.replace(target)
 
 
 def env_state(into: Path) -> EnvState:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,64 @@ def test_a_release_that_does_not_exist_does_not_build_and_the_env_says_so(tmp_pa
     assert state.worker is None and state.provisioned
     assert state.problem and "does not build against wazero 0.0.9: go: " in state.problem
     assert "0.0.9" in state.problem
+
+
+def built_worker(tmp_path: Path) -> Path:
+    built = tmp_path / "cache" / go_worker.BINARY
+    built.parent.mkdir()
+    built.write_bytes(b"\x7fELF worker")
+    built.chmod(0o755)
+    return built
+
+
+def test_an_env_gets_a_hard_link_to_the_cached_worker_not_a_copy(tmp_path: Path) -> None:
+    built = built_worker(tmp_path)
+    target = tmp_path / "env" / "bin" / go_worker.BINARY
+    target.parent.mkdir(parents=True)
+    target.write_bytes(b"an older worker")  # replaced, never written through
+    go_worker.place(built, target)
+    assert target.stat().st_ino == built.stat().st_ino
+    assert built.read_bytes() == b"\x7fELF worker" and target.stat().st_mode & 0o111
+    assert not target.with_name(go_worker.BINARY + ".partial").exists()
+    go_worker.place(built, target)  # again, over its own link
+    assert target.stat().st_ino == built.stat().st_ino
+
+
+def test_where_a_hard_link_cannot_be_made_the_env_gets_a_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built = built_worker(tmp_path)
+    target = tmp_path / "env" / go_worker.BINARY
+    target.parent.mkdir()
+
+    def cross_device(src: object, dst: object) -> None:
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(go_worker.os, "link", cross_device)
+    go_worker.place(built, target)
+    assert target.read_bytes() == built.read_bytes()
+    assert target.stat().st_ino != built.stat().st_ino and target.stat().st_mode & 0o111
+
+
+def test_the_toolchain_is_asked_once_per_go_binary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    go = tmp_path / "bin" / "go"
+    go.parent.mkdir()
+    go.write_text("#!/bin/sh\necho go version go1.99.1 linux/amd64\n")
+    go.chmod(0o755)
+    calls: list[list[str]] = []
+    real = go_worker._go
+
+    def counted(args: list[str], cwd: Path, env: object) -> str:
+        calls.append(args)
+        return real(args, cwd, env)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(go_worker, "_go", counted)
+    monkeypatch.setattr(go_worker, "_TOOLCHAINS", {})
+    env = {"PATH": str(go.parent)}
+    assert go_worker.toolchain(env) == go_worker.toolchain(env) == "go1.99.1 linux/amd64"
+    assert calls == [["version"]]
+    go.write_text("#!/bin/sh\necho go version go1.99.2 linux/amd64\n")  # replaced in place
+    os.utime(go, ns=(0, go.stat().st_mtime_ns + 1_000_000))
+    assert go_worker.toolchain(env) == "go1.99.2 linux/amd64" and len(calls) == 2

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.provision import go_worker
+
 ROOT = Path(__file__).resolve().parents[3]
 
 pytestmark = pytest.mark.skipif(shutil.which("tox") is None, reason="tox is not installed")
@@ -51,12 +53,12 @@ def test_labels_select_families_and_the_newest_release_of_each_line() -> None:
     assert len(wazero) == 18 and all(name.startswith("wazero-") for name in wazero)
 
 
-def test_a_wazero_env_builds_the_go_worker_against_its_release() -> None:
+def test_a_wazero_env_installs_nothing_and_runs_nothing_its_worker_comes_at_setup() -> None:
+    """The worker is put in as tox sets the env up (test_tox_setup), so `--notest` has it."""
     ((commands, deps),) = tox_config(
         "-e", "wazero-1.8.2-compiler", "-k", "commands", "deps"
     ).values()
-    assert "harness.provision.go_worker" in commands and "build 1.8.2 --into" in commands
-    assert "wazero-1.8.2-compiler" in commands and deps == ""
+    assert commands == "" and deps == ""
 
 
 def test_dev_is_an_editable_install_with_the_dev_tools() -> None:
@@ -98,7 +100,7 @@ def test_testenv_settings_do_not_reach_runtime_envs_but_their_own_section_does(
     assert "skip_install = True" in found["wasmtime-50.0.1"]
     assert "wasmtime==39.0.0\n  cffi" in found["wasmtime-39.0.0"]  # its own section wins
     go = found["wazero-1.12.0-compiler"]
-    assert "harness.provision.go_worker" in go and "build 1.12.0 --into" in go
+    assert "deps = \n" in go and "commands = \n" in go
     assert "labels =\n  latest\n  wazero" in go
     assert "deps = pytest" in found["app"] and "commands = pytest" in found["app"]
 
@@ -114,3 +116,20 @@ def test_the_matrix_runs_the_harness_tox_imports_on_every_runtime_or_the_posargs
         ini, tmp_path, "-e", "matrix", "-k", "commands", "--", "--runtime", "wasmtime-50"
     )
     assert f"--out {tmp_path / 'reports'} --runtime wasmtime-50\n" in some["matrix"]
+
+
+@pytest.mark.integration
+def test_tox_notest_provisions_a_wazero_env_with_its_worker(tmp_path: Path) -> None:
+    """Setting the env up is provisioning it: `--notest` skips commands, not the worker."""
+    if shutil.which("go") is None:
+        pytest.skip("no Go toolchain on PATH")
+    name = "wazero-1.12.0-compiler"
+    proc = subprocess.run(
+        ["tox", "run", "--notest", "-e", name, "--workdir", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert go_worker.env_state(tmp_path / name).worker == tmp_path / name / "bin" / "wazero-worker"
