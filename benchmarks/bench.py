@@ -8,6 +8,8 @@
        over the existing envs; cold (empty uv cache, needs PyPI) with --cold
     f. the Go worker (wazero): its cost per segment beside the Python worker's fork and spawn,
        and the time to build every wazero env, cold and warm (benchmarks/wazero.py)
+    g. result reuse on the full matrix: cold, fully cached, one scenario edited, one release
+       added; cells run and the cache's size (benchmarks/reuse.py)
 
 Every figure is printed next to its target. Nothing here is a test: timings vary by machine.
 """
@@ -30,6 +32,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import reuse  # noqa: E402
 import wazero  # noqa: E402
 from measure import median_p90, segment_times, target  # noqa: E402
 
@@ -68,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--skip",
         default="",
-        help="letters of parts to skip, e.g. `e` (no provisioning), `abcde` (the Go worker only)",
+        help="letters of parts to skip, e.g. `e` (no provisioning), `abcdeg` (the Go worker only)",
     )
     options = parser.parse_args(argv)
     project = load_project(ROOT / "tox.ini")
@@ -91,6 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "f" not in options.skip:
             runtime = wazero.PYTHON_RUNTIME
             wazero.section(project, scratch / "f", options.segments, empty.get(runtime, {}))
+        if "g" not in options.skip:
+            reuse.section(options.jobs, scratch / "g")
     return 0
 
 
@@ -124,7 +129,10 @@ def run_cli(args: list[str], out: Path) -> tuple[float, float, dict[str, Any]]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "harness", "run", *args, "--reruns", "0", "--out", str(out)],
+        [
+            *(sys.executable, "-m", "harness", "run", *args, "--reruns", "0"),
+            *("--out", str(out), "--results-cache", str(out / "results-cache")),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
