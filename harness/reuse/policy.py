@@ -1,8 +1,13 @@
 """Which runs may be kept for reuse, and a kept run as the record of a new run. Pure.
 
 A run is kept only when running it again would tell nothing new: not a run that timed out
-(a loaded machine may finish it next time), was flaky, had a segment killed from outside (the
-OOM killer, another process), met a bug of the harness, or did not run at all.
+where its scenario did not say it would (a loaded machine may finish it next time), was flaky,
+had a segment killed from outside (the OOM killer, another process), met a bug of the harness,
+or did not run at all.
+
+A step that the scenario (or a `known` entry) says will hang, and that did, is kept: it is the
+scenario's own statement, met, and running it again can only spend its whole time limit to
+find the same (`infinite_loop_timeout` alone would cost 38 limits on every run of the matrix).
 """
 
 from __future__ import annotations
@@ -28,8 +33,8 @@ def why_not_kept(record: Mapping[str, Any]) -> str | None:
     if record.get("segment_retried"):
         return "a segment was killed from outside"
     for step in record.get("steps") or []:
-        if step.get("outcome") == TIMEOUT:
-            return "a step timed out"
+        if step.get("outcome") == TIMEOUT and not _hang_as_stated(step):
+            return "a step timed out where its scenario did not say it would"
         if step.get("error_kind") == "harness":
             return "the harness failed"
     return None
@@ -45,3 +50,8 @@ def as_reused(
     record["workdir"] = None
     record["reused"] = {"key": key, "ran": stored}
     return record
+
+
+def _hang_as_stated(step: Mapping[str, Any]) -> bool:
+    expect = step.get("expect")
+    return step.get("met") is True and isinstance(expect, dict) and expect.get("kind") == TIMEOUT

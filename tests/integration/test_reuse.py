@@ -39,7 +39,7 @@ timeout: 1
 steps:
   - compile: loop
   - instantiate
-  - call: {export: spin, expect: timeout}
+  - call: {export: spin, expect: %s}
 """
 
 
@@ -52,7 +52,9 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def run(project: Path, *extra: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+def run(
+    project: Path, *extra: str, expect: int = 0
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
     out = project / "out"
     command = [
         sys.executable, "-m", "harness", "run", str(project / "scenarios"),
@@ -61,7 +63,7 @@ def run(project: Path, *extra: str) -> tuple[subprocess.CompletedProcess[str], d
         "--baseline", str(project / "none.yaml"), *extra,
     ]  # fmt: skip
     proc = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.returncode == expect, proc.stdout + proc.stderr
     return proc, json.loads((out / "compat.json").read_text())
 
 
@@ -120,10 +122,20 @@ def test_fresh_runs_everything_and_keeps_it(project: Path, own_wasmtime: Runtime
     assert reused(after) == {"add[a=1]", "add[a=2]", "trap"}
 
 
-def test_a_run_that_timed_out_is_never_reused(project: Path, own_wasmtime: Runtime) -> None:
-    (project / "scenarios" / "hang.yaml").write_text(HANG)
-    run(project, "-k", "hang")
-    _, again = run(project, "-k", "hang")
+def test_a_run_that_timed_out_unexpectedly_is_never_reused(
+    project: Path, own_wasmtime: Runtime
+) -> None:
+    (project / "scenarios" / "hang.yaml").write_text(HANG % "ok")
+    run(project, "-k", "hang", expect=1)
+    _, again = run(project, "-k", "hang", expect=1)
     (hang,) = again["runs"]
     assert hang["outcome"] == "timeout" and not hang.get("reused")
     assert not list((project / "cache" / "runs").glob("*/*.json"))
+
+
+def test_a_hang_its_scenario_states_is_reused(project: Path, own_wasmtime: Runtime) -> None:
+    (project / "scenarios" / "hang.yaml").write_text(HANG % "timeout")
+    run(project, "-k", "hang")
+    _, again = run(project, "-k", "hang")
+    (hang,) = again["runs"]
+    assert hang["outcome"] == "timeout" and hang["status"] == "pass" and hang.get("reused")

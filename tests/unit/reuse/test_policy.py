@@ -21,6 +21,12 @@ def run(**fields: Any) -> dict[str, Any]:
     return {**record, **fields}
 
 
+def test_a_hang_the_scenario_states_is_kept() -> None:
+    hang = {"index": 2, "outcome": "timeout", "met": True, "expect": {"kind": "timeout"}}
+    assert why_not_kept(run(steps=[hang])) is None
+    assert why_not_kept(run(steps=[{**hang, "met": False}])) is not None
+
+
 def test_a_run_that_passed_failed_or_crashed_is_kept() -> None:
     assert why_not_kept(run()) is None
     assert why_not_kept(run(status="fail", outcome="error")) is None
@@ -35,6 +41,10 @@ def test_a_run_that_passed_failed_or_crashed_is_kept() -> None:
         ({"flaky": True}, "it was flaky"),
         ({"segment_retried": "segment 0 killed from outside by SIGKILL"}, "killed from outside"),
         ({"steps": [{"index": 1, "op": "call", "outcome": "timeout"}]}, "timed out"),
+        (
+            {"steps": [{"outcome": "timeout", "met": False, "expect": {"kind": "ok"}}]},
+            "did not say it would",
+        ),
         ({"steps": [{"index": 0, "outcome": "error", "error_kind": "harness"}]}, "harness"),
         ({"reused": {"key": "k", "ran": "t"}}, "reused already"),
     ],
