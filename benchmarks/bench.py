@@ -4,8 +4,9 @@
     b. the bundled matrix on a subset of runtimes, -j1 vs -jN (N = cores); the full matrix at -jN
     c. the harness's wall time vs the runtime's own work (steps' in-process durations)
     d. a synthetic matrix ten times larger (the bundled scenarios replicated 10x)
-    e. provisioning every runtime env with tox: warm (fresh work dir, warm uv cache), then again
-       over the existing envs; cold (empty uv cache, needs PyPI) with --cold
+    e. provisioning every runtime env with tox --notest (a wazero env's worker included):
+       warm (fresh work dir, warm uv cache), then again over the existing envs; cold (empty
+       uv cache, needs PyPI) with --cold
     f. the Go worker (wazero): its cost per segment beside the Python worker's fork and spawn,
        and the time to build every wazero env, cold and warm (benchmarks/wazero.py)
     g. result reuse on the full matrix: cold, fully cached, one scenario edited, one release
@@ -38,6 +39,7 @@ from measure import median_p90, segment_times, target  # noqa: E402
 
 from harness.execution.pool import FORK, SPAWN  # noqa: E402
 from harness.model.runtime import WorkerCommand  # noqa: E402
+from harness.provision import go_worker  # noqa: E402
 from harness.provision.toxenvs import load_project  # noqa: E402
 
 # Every API era of wasmtime, and wasmer's usable compilers: a subset that keeps the bench short.
@@ -284,7 +286,13 @@ def provisioning(project: Any, scratch: Path, cold: bool) -> None:
             check=False,
         )
         wall = time.perf_counter() - started
-        made = sum(1 for name in envs if (work / name / "bin" / "python").exists())
+        # made: the interpreter, and a wazero env's worker (or the file saying why it has none)
+        made = sum(
+            1
+            for spec in project.specs
+            if (work / spec.name / "bin" / "python").exists()
+            and (not spec.is_go or go_worker.env_state(work / spec.name).provisioned)
+        )
         note = "" if proc.returncode == 0 else f" (tox exited {proc.returncode})"
         shown = target(wall <= 5, "warm <= 5 s") if not label.startswith("cold") else ""
         print(f"   {label:45} {wall:6.1f} s  {made}/{len(envs)} envs{note}  {shown}")
