@@ -37,10 +37,11 @@ from tox.execute.request import StdinSource
 from tox.plugin import impl
 from tox.session.state import State
 from tox.tox_env.api import ToxEnv
+from tox.tox_env.errors import Fail
 
-import harness
+from harness.errors import ProvisionError
 from harness.plan.matrix import RuntimeSpec, is_runtime_name, parse_runtime_name, version_key
-from harness.provision import go_worker
+from harness.provision import go_worker, interpreters
 from harness.provision.interpreters import default_prefix, stable_path
 
 _LOGGER = logging.getLogger(__name__)
@@ -71,7 +72,12 @@ def tox_add_env_config(env_conf: EnvConfigSet, state: State) -> None:
 @impl
 def tox_on_install(tox_env: ToxEnv, arguments: Any, section: str, of_type: str) -> None:
     """Before a runtime env's deps are installed: at every setup, `--notest` included."""
-    if of_type != "deps" or not is_runtime_name(tox_env.name):
+    if of_type != "deps":
+        return
+    if tox_env.name == PYTHON39_ENV:
+        _install_python39(tox_env)
+        return
+    if not is_runtime_name(tox_env.name):
         return
     spec = parse_runtime_name(tox_env.name)
     if spec.is_go:
@@ -81,6 +87,19 @@ def tox_on_install(tox_env: ToxEnv, arguments: Any, section: str, of_type: str) 
     if command is not None:
         # a failure (a pin not in uv's cache) only leaves the install below to the index
         tox_env.execute(command, stdin=StdinSource.OFF, show=False, run_id="install_pins_cached")
+
+
+def _install_python39(tox_env: ToxEnv) -> None:
+    """The CPython 3.9 the wasmer envs' base_python names, in tox's own process (a working one
+    is only self-checked): at setup, since `tox --notest` must provision the wasmer envs too."""
+    env = dict(tox_env.environment_variables)
+    try:
+        installed, found = interpreters.install(
+            default_prefix(env), env, from_debian=False, mirror=None, log=_LOGGER.info
+        )
+    except (ProvisionError, OSError) as exc:  # the wasmer envs then say `not provisioned`
+        raise Fail(f"python3.9: {exc}") from None
+    _LOGGER.info("%s: CPython %s (%s)", installed.python, found.version_text, installed.origin)
 
 
 def _put_go_worker(tox_env: ToxEnv, spec: RuntimeSpec) -> None:
@@ -163,13 +182,13 @@ def _runtime_defaults(spec: RuntimeSpec, state: State) -> dict[str, Any]:
 
 
 def _python39_defaults() -> dict[str, Any]:
-    install = _harness_module("harness.provision.interpreters", ["install"])
     return {
         "description": "a CPython 3.9 for the wasmer envs (wasm-compat's README: Python 3.9)",
         "base_python": ["python3"],
         "skip_install": True,
         "ignore_outcome": True,
-        "commands": [install],
+        # nothing to run: the interpreter is provided at setup (`tox_on_install`), `--notest` too
+        "commands": [],
         # install where this plugin looks for it (base_python above): tox passes no variable
         # that says where that is unless told to
         "pass_env": HARNESS_VARIABLES,
@@ -194,15 +213,3 @@ def _matrix_defaults(state: State) -> dict[str, Any]:
             Command([sys.executable, "-m", "harness", "run", "--out", str(out), *runtimes])
         ],
     }
-
-
-def _harness_module(module: str, args: list[str]) -> Command:
-    """`python -m MODULE ARGS` in an env where nothing is installed: the folder holding the
-    installed `harness` package (site-packages, or the source tree of an editable install) is
-    put on the path. Such modules import only the stdlib and harness."""
-    run = (
-        "import runpy, sys; sys.path.insert(0, sys.argv.pop(1)); "
-        f"runpy.run_module({module!r}, run_name='__main__', alter_sys=True)"
-    )
-    root = str(Path(harness.__file__).resolve().parent.parent)
-    return Command(["python", "-c", run, root, *args])

@@ -1,5 +1,5 @@
-"""What the tox plugin does as tox sets a runtime env up (`tox_on_install`), `--notest` too:
-a wazero env gets its worker, a Python env its exact pins from uv's cache first."""
+"""What the tox plugin does as tox sets an env up (`tox_on_install`), `--notest` too: a wazero
+env gets its worker, a Python env its exact pins from uv's cache first, python39 the CPython."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tox.tox_env.errors import Fail
 
 from harness import tox_plugin
-from harness.provision import go_worker
+from harness.errors import ProvisionError
+from harness.provision import go_worker, interpreters
 
 UV = "/opt/uv"
 
@@ -119,3 +121,29 @@ def test_a_wazero_env_whose_cache_cannot_be_written_is_left_unprovisioned(
     on_install(Env("wazero-1.8.2-interpreter", env_dir=tmp_path), Deps())
     assert "wazero 1.8.2: [Errno 13] Permission denied" in caplog.text
     assert go_worker.env_state(tmp_path).provisioned is False
+
+
+def test_python39_is_provided_at_setup_where_the_wasmer_envs_look_for_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    calls: list[tuple[Path, dict[str, str], bool]] = []
+
+    def install(prefix: Path, env: dict[str, str], *, from_debian: bool, **_: Any) -> Any:
+        calls.append((prefix, env, from_debian))
+        python = prefix / "bin" / "python3.9"
+        found = interpreters.Probe(str(python), "/usr/bin/python3.9", (3, 9, 2), "CPython")
+        return interpreters.Installed(python, "existing:/usr/bin/python3.9"), found
+
+    monkeypatch.setattr(interpreters, "install", install)
+    env = {"WASM_COMPAT_PYTHON39_PREFIX": str(tmp_path / "py39")}
+    on_install(Env("python39", environment_variables=env), Deps())
+    assert calls == [(tmp_path / "py39", env, False)]
+
+
+def test_python39_that_cannot_be_had_fails_its_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    def install(prefix: Path, env: dict[str, str], **_: Any) -> Any:
+        raise ProvisionError("no CPython 3.7-3.10 here and no Debian mirror")
+
+    monkeypatch.setattr(interpreters, "install", install)
+    with pytest.raises(Fail, match=r"^python3\.9: no CPython 3\.7-3\.10 here"):
+        on_install(Env("python39"), Deps())
