@@ -7,10 +7,11 @@ import argparse
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.analysis import baseline, gate
+from harness.analysis import baseline, diff, gate
 from harness.cli import arguments, verdict
 from harness.errors import ExitCode, HarnessError, RuntimeSelectionError
 from harness.execution import coordinator as session
@@ -23,7 +24,7 @@ from harness.provision.toxenvs import load_project
 from harness.report import console
 from harness.reuse.session import Reuse, RuntimeProbes, run_context
 from harness.reuse.store import default_root
-from harness.scenario.suite import load_suite
+from harness.scenario.suite import Suite, load_suite
 from harness.store.results import ResultsWriter, now, read_jsonl
 
 
@@ -221,20 +222,10 @@ def _run(options: argparse.Namespace, pool: WorkerPool) -> ExitCode:
     if not cases:
         raise HarnessError(f"no scenario matches -k {options.pattern!r}")
     entries = baseline.load(options.baseline)
-    out: Path = options.out
     started = previous.get("started") or now()
-    runtimes = _requested_runtimes(options, out, pool)
+    runtimes = _requested_runtimes(options, options.out, pool)
     writer = _open_results(options, runtimes, previous["runtimes"])
     everything = session.plan(cases, runtimes, options.cross_family)
-    limits = session.Limits(options.timeout, options.memory_mb, options.keep_work)
-    runtime_records = [r.to_json() for r in runtimes]
-    runs: list[dict[str, Any]] = list(previous["runs"])
-    done = {run_key(r) for r in runs}
-    planned = [
-        p for p in everything if (p.case.scenario.name, p.case.params_id, p.label) not in done
-    ]
-    if options.resume:
-        print(f"resuming {out}: {len(done)} run(s) recorded, {len(planned)} to go")
     reuse = Reuse(
         _results_cache(options),
         run_context(options.memory_mb, pool.isolation),
@@ -242,48 +233,114 @@ def _run(options: argparse.Namespace, pool: WorkerPool) -> ExitCode:
         options.timeout,
         fresh=options.fresh,
     )
-    reused, planned = reuse.partition(planned)
-    for run in reused:
-        writer.run(run)
-        runs.append(run)
-    print(console.reuse_line(len(reused), len(planned), reuse.root, options.fresh))
-    progress = console.Progress(len(planned))
+    recorder = _Recorder(writer, list(previous["runs"]), reuse)
+    planned = _still_to_run(options, everything, recorder)
+    runtime_records = [r.to_json() for r in runtimes]
+    matrix_run = _MatrixRun(options, pool, suite, everything, runtime_records)
+    document = matrix_run.execute(planned, recorder, started, entries)
+    return verdict.report_runs(document, options.baseline)
 
-    def record(run: dict[str, Any]) -> None:
-        writer.run(run)
-        runs.append(run)
-        progress.advance(run)
-        reuse.keep(run)
 
-    def rerun_recorded(key: tuple[str, str, str], run: dict[str, Any]) -> None:
-        writer.rerun(key, run["reruns"], run["flaky"])
-        reuse.keep(run)
+def _still_to_run(
+    options: argparse.Namespace, everything: list[session.Planned], recorder: _Recorder
+) -> list[session.Planned]:
+    """The planned runs that neither a resumed run recorded nor the result cache holds."""
+    done = {run_key(r) for r in recorder.runs}
+    planned = [
+        p for p in everything if (p.case.scenario.name, p.case.params_id, p.label) not in done
+    ]
+    if options.resume:
+        print(f"resuming {options.out}: {len(done)} run(s) recorded, {len(planned)} to go")
+    reused, planned = recorder.reuse.partition(planned)
+    recorder.reused(reused)
+    print(console.reuse_line(len(reused), len(planned), recorder.reuse.root, options.fresh))
+    return planned
 
-    try:
-        session.run_all(planned, suite, out, limits, record, options.jobs, pool)
-        progress.finish()
+
+@dataclass
+class _Recorder:
+    """Where a run goes as it ends: results.jsonl, this command's runs, the progress line and
+    the result cache."""
+
+    writer: ResultsWriter
+    runs: list[dict[str, Any]]
+    reuse: Reuse
+    progress: console.Progress = field(default_factory=lambda: console.Progress(0))
+
+    def reused(self, runs: list[dict[str, Any]]) -> None:
+        for run in runs:
+            self.writer.run(run)
+            self.runs.append(run)
+
+    def record(self, run: dict[str, Any]) -> None:
+        self.writer.run(run)
+        self.runs.append(run)
+        self.progress.advance(run)
+        self.reuse.keep(run)
+
+    def rerun(self, key: tuple[str, str, str], run: dict[str, Any]) -> None:
+        self.writer.rerun(key, run["reruns"], run["flaky"])
+        self.reuse.keep(run)
+
+
+@dataclass
+class _MatrixRun:
+    """The runs still to run, their reruns, then the diff and the reports, written whatever
+    happens (a `finally`)."""
+
+    options: argparse.Namespace
+    pool: WorkerPool
+    suite: Suite
+    everything: list[session.Planned]
+    runtimes: list[dict[str, Any]]
+
+    def execute(
+        self,
+        planned: list[session.Planned],
+        recorder: _Recorder,
+        started: str,
+        entries: list[dict[str, Any]],
+    ) -> dict[str, Any]:
+        options, out = self.options, self.options.out
+        limits = session.Limits(options.timeout, options.memory_mb, options.keep_work)
+        recorder.progress = console.Progress(len(planned))
+        settled: list[dict[str, Any]] | None = None  # the transitions, once reruns are done
+        try:
+            session.run_all(
+                planned, self.suite, out, limits, recorder.record, options.jobs, self.pool
+            )
+            recorder.progress.finish()
+            settled = self._rerun(recorder, limits)
+        finally:
+            recorder.progress.finish()
+            recorder.writer.close()
+            required = verdict.required(options)
+            document = verdict.finish(
+                self.runtimes, recorder.runs, started, entries, out, required, transitions=settled
+            )
+        return document
+
+    def _rerun(self, recorder: _Recorder, limits: session.Limits) -> list[dict[str, Any]] | None:
+        """Rerun what changed; the transitions when no rerun changed them."""
+        options = self.options
+        transitions = diff.transitions(recorder.runs, self.runtimes)
         rerun = session.rerun_changed(
-            runs,
-            everything,
-            runtime_records,
-            suite,
-            out,
+            recorder.runs,
+            self.everything,
+            self.runtimes,
+            self.suite,
+            options.out,
             limits,
             options.reruns,
             options.jobs,
-            recorded=rerun_recorded,
-            pool=pool,
+            recorded=recorder.rerun,
+            pool=self.pool,
+            transitions=transitions,
         )
-        if rerun:
-            print(
-                f"reran {rerun} run(s) {options.reruns} more time(s) to tell changes from flakiness"
-            )
-    finally:
-        progress.finish()
-        writer.close()
-        required = verdict.required(options)
-        document = verdict.finish(runtime_records, runs, started, entries, out, required)
-    return verdict.report_runs(document, options.baseline)
+        if not rerun:
+            return transitions
+        print(f"reran {rerun} run(s) {options.reruns} more time(s) to tell changes from flakiness")
+        return None
 
 
 def _results_cache(options: argparse.Namespace) -> Path:

@@ -25,8 +25,11 @@ def finish(
     out: Path,
     required: list[str],
     recorded: Provenance | None = None,
+    transitions: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    transitions = diff.transitions(runs, runtimes)
+    """Diff the runs (unless their `transitions` are given), judge, write every report."""
+    if transitions is None:
+        transitions = diff.transitions(runs, runtimes)
     verdict = baseline.judge(transitions, entries)
     where: dict[str, Any] = {"host": recorded.host, "hosts": recorded.hosts} if recorded else {}
     document = compat_document(runtimes, runs, started, transitions, verdict.to_json(), **where)

@@ -177,14 +177,18 @@ def rerun_changed(
     jobs: int = 1,
     recorded: Callable[[tuple[str, str, str], dict[str, Any]], None] | None = None,
     pool: WorkerPool | None = None,
+    transitions: list[dict[str, Any]] | None = None,
 ) -> int:
     """Rerun, `times` more each in fresh processes, every run on either side of a transition
     that is not `same`; a run whose signature changes is marked flaky. A run that already has
     its reruns (a resumed run) is not rerun; `recorded` is told of each new one. Returns runs
-    rerun. Without a `pool` the call opens one of its own."""
+    rerun. Without a `pool` the call opens one of its own; `transitions` are those of `runs`,
+    when the caller has them already."""
     if times <= 0:
         return 0
-    wanted = diff.needs_rerun(diff.transitions(runs, runtimes))
+    if transitions is None:
+        transitions = diff.transitions(runs, runtimes)
+    wanted = diff.needs_rerun(transitions)
     by_key = {(p.case.scenario.name, p.case.params_id, p.label): p for p in planned}
     chosen: list[tuple[Planned, dict[str, Any]]] = []
     for record in runs:

@@ -12,6 +12,7 @@ stdlib-only: tox's own interpreter imports it.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -81,6 +82,7 @@ def _family_rank(family: str) -> int:
     return FAMILIES.index(family) if family in FAMILIES else len(FAMILIES)
 
 
+@functools.lru_cache(maxsize=4096)  # the diff asks for the same few versions thousands of times
 def version_key(version: str) -> tuple[tuple[int, str], ...]:
     """Order release versions numerically (0.9 < 0.20 < 1.0 < 27.0.1 < 27.0.2); a pre-release
     suffix sorts before its release."""

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+import re
 import subprocess
 import threading
 from pathlib import Path
@@ -40,9 +42,13 @@ def file_digest(path: Path) -> str:
 def harness_identity() -> str:
     """The harness's version and a digest of its sources: an edit of the worker, or of how a
     result is normalized, is a new harness even where the version number stayed."""
-    files = sorted(p for pattern in _HARNESS_FILES for p in _HARNESS.rglob(pattern) if p.is_file())
-    parts = [f"{p.relative_to(_HARNESS).as_posix()}:{file_digest(p)}" for p in files]
-    return f"{harness.__version__}+{text_digest(chr(10).join(parts))[:16]}"
+    return sources_identity(_HARNESS, harness.__version__)
+
+
+def sources_identity(folder: Path, version: str) -> str:
+    files = sorted(p for pattern in _HARNESS_FILES for p in folder.rglob(pattern) if p.is_file())
+    parts = [f"{p.relative_to(folder).as_posix()}:{file_digest(p)}" for p in files]
+    return f"{version}+{text_digest(chr(10).join(parts))[:16]}"
 
 
 @functools.lru_cache(maxsize=1)
@@ -50,7 +56,7 @@ def host_identity() -> str:
     return text_digest("\n".join(current_host().identity))[:32]
 
 
-# Run by the env's interpreter: its version, and what is installed where it imports from.
+# Run by an interpreter that is not a venv's: its version, and where it imports from.
 _ENV_SCRIPT = (
     "import json, os, sys; "
     "print(json.dumps([sys.version, os.path.realpath(sys.executable), "
@@ -61,7 +67,35 @@ _ENV_SCRIPT = (
 def python_env_identity(python: str) -> str | None:
     """An interpreter and every distribution it can import, by each one's RECORD (which lists
     the digest of every installed file, so equal RECORDs mean equal wheels); None when the
-    interpreter cannot say."""
+    interpreter cannot say. A venv (every tox env) is read from its files, without starting it."""
+    described = _venv(Path(python)) or _asked(python)
+    if described is None:
+        return None
+    interpreter, folders = described
+    parts = [interpreter]
+    for folder in folders:
+        for record in sorted(folder.glob("*.dist-info/RECORD")):
+            parts.append(f"{record.parent.name}:{file_digest(record)}")
+    return text_digest("\n".join(parts))[:32]
+
+
+def _venv(python: Path) -> tuple[str, list[Path]] | None:
+    """A venv's base interpreter (pyvenv.cfg, and the binary's size and time) and its
+    site-packages; None for an interpreter that is not a venv's, or one that also imports the
+    base interpreter's packages."""
+    config = python.parent.parent / "pyvenv.cfg"
+    try:
+        text = config.read_text(encoding="utf-8", errors="replace")
+        base = Path(os.path.realpath(python)).stat()
+    except OSError:
+        return None
+    if re.search(r"^include-system-site-packages\s*=\s*true", text, re.M | re.I):
+        return None
+    folders = sorted(python.parent.parent.glob("lib/python*/site-packages"))
+    return f"{text}\n{base.st_size}:{base.st_mtime_ns}", folders
+
+
+def _asked(python: str) -> tuple[str, list[Path]] | None:
     try:
         proc = subprocess.run(
             [python, "-c", _ENV_SCRIPT], capture_output=True, text=True, timeout=60, check=False
@@ -69,11 +103,7 @@ def python_env_identity(python: str) -> str | None:
         version, executable, paths = json.loads(proc.stdout)
     except (OSError, ValueError, subprocess.SubprocessError):
         return None
-    parts = [version, executable]
-    for folder in paths:
-        for record in sorted(Path(folder).glob("*.dist-info/RECORD")):
-            parts.append(f"{record.parent.name}:{file_digest(record)}")
-    return text_digest("\n".join(parts))[:32]
+    return f"{version}\n{executable}", [Path(p) for p in paths]
 
 
 def go_worker_identity(binary: Path) -> str | None:

@@ -32,7 +32,8 @@ def test_two_runs_give_the_same_document(tmp_path: Path) -> None:
     documents = []
     for jobs in ("1", "2"):
         proc = subprocess.run(
-            [sys.executable, "-m", "harness", "run", "--out", str(out), "-j", jobs],
+            # --fresh: the second is run, not reused from the first (tests/conftest.py)
+            [sys.executable, "-m", "harness", "run", "--out", str(out), "-j", jobs, "--fresh"],
             cwd=ROOT,
             capture_output=True,
             text=True,
