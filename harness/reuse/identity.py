@@ -92,7 +92,22 @@ def _venv(python: Path) -> tuple[str, list[Path]] | None:
     if re.search(r"^include-system-site-packages\s*=\s*true", text, re.M | re.I):
         return None
     folders = sorted(python.parent.parent.glob("lib/python*/site-packages"))
-    return f"{text}\n{base.st_size}:{base.st_mtime_ns}", folders
+    return f"{_interpreter_lines(text)}\n{base.st_size}:{base.st_mtime_ns}", folders
+
+
+# pyvenv.cfg lines that say nothing of the interpreter: the shell prompt (which names the
+# project's folder, so every checkout differs) and the tool that made the venv
+_NOT_INTERPRETER = ("prompt", "uv", "virtualenv")
+
+
+def _interpreter_lines(config: str) -> str:
+    """pyvenv.cfg's lines that name the base interpreter (home, version, implementation)."""
+    kept = []
+    for line in config.splitlines():
+        key = line.partition("=")[0].strip().lower()
+        if key and key not in _NOT_INTERPRETER:
+            kept.append(line.strip())
+    return "\n".join(sorted(kept))
 
 
 def _asked(python: str) -> tuple[str, list[Path]] | None:

@@ -55,6 +55,14 @@ def test_another_base_interpreter_is_another_env(venv: Path) -> None:
     assert python_env_identity(str(venv)) != before
 
 
+def test_a_venv_elsewhere_with_the_same_wheels_is_the_same_env(venv: Path, tmp_path: Path) -> None:
+    config = venv.parent.parent / "pyvenv.cfg"
+    config.write_text(config.read_text() + "prompt = checkout-1[wasmtime-50.0.1]\nuv = 0.13.9\n")
+    before = python_env_identity(str(venv))
+    config.write_text(config.read_text().replace("checkout-1", "checkout-2").replace("13.9", "14"))
+    assert python_env_identity(str(venv)) == before
+
+
 def test_an_interpreter_that_is_no_venv_is_asked(tmp_path: Path) -> None:
     assert python_env_identity(sys.executable) is not None
     assert python_env_identity(str(tmp_path / "no-python")) is None
