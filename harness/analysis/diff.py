@@ -112,7 +112,14 @@ def transitions(
 ) -> list[JsonObject]:
     """Every adjacent-release transition and every upgrade transition, in a canonical order
     (independent of the order the runs finished in), as compat.json holds them."""
-    return [t.to_json() for t in compare([as_run(r) for r in runs], runtime_specs(runtimes))]
+    happened = [as_run(r) for r in runs if _happened(r)]  # the rest would be read to be skipped
+    return [t.to_json() for t in compare(happened, runtime_specs(runtimes))]
+
+
+def _happened(run: Run) -> bool:
+    if isinstance(run, RunRecord):
+        return run.outcome is not Outcome.NOT_RUN
+    return run.get("outcome") != Outcome.NOT_RUN.value
 
 
 def compare(runs: Sequence[RunRecord], specs: Mapping[str, RuntimeSpec]) -> list[Transition]:

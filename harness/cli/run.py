@@ -268,9 +268,8 @@ class _Recorder:
     progress: console.Progress = field(default_factory=lambda: console.Progress(0))
 
     def reused(self, runs: list[dict[str, Any]]) -> None:
-        for run in runs:
-            self.writer.run(run)
-            self.runs.append(run)
+        self.writer.runs(runs)
+        self.runs.extend(runs)
 
     def record(self, run: dict[str, Any]) -> None:
         self.writer.run(run)

@@ -14,7 +14,7 @@ from harness.errors import ExitCode
 from harness.host import Provenance, provenance
 from harness.provision.toxenvs import find_tox_ini, required_runtimes
 from harness.report import console
-from harness.store.results import compat_document, write_compat
+from harness.store.results import compat_document, compat_text, write_compat
 
 
 def finish(
@@ -35,8 +35,9 @@ def finish(
     document = compat_document(runtimes, runs, started, transitions, verdict.to_json(), **where)
     document["scenario_texts"] = report.scenario_texts(runs)
     judge(document, required)
-    write_compat(out, document)
-    for path in [out / "compat.json", *report.write(document, out)]:
+    text = compat_text(document)  # one serialization, for compat.json and the page's data
+    write_compat(out, document, text)
+    for path in [out / "compat.json", *report.write(document, out, text)]:
         print(f"wrote {path}")
     return document
 

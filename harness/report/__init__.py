@@ -24,12 +24,13 @@ def scenario_texts(runs: list[dict[str, Any]]) -> dict[str, str]:
     return texts
 
 
-def write(document: dict[str, Any], out: Path) -> list[Path]:
-    """compat.html, junit.xml and summary.md beside compat.json; returns what it wrote."""
+def write(document: dict[str, Any], out: Path, text: str | None = None) -> list[Path]:
+    """compat.html, junit.xml and summary.md beside compat.json (whose `text` the page embeds
+    when the caller has it); returns what it wrote."""
     out.mkdir(parents=True, exist_ok=True)
     files = {
         # a lone surrogate from a runtime's bytes cannot be UTF-8: show it, never fail on it
-        "compat.html": html.render(document).encode("utf-8", "backslashreplace"),
+        "compat.html": html.render(document, text).encode("utf-8", "backslashreplace"),
         "junit.xml": junit.render(document),
         "summary.md": markdown.render(document).encode("utf-8", "backslashreplace"),
     }

@@ -66,8 +66,9 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def render(document: dict[str, Any]) -> str:
-    """The page for a compat.json document (and its optional `scenario_texts`)."""
+def render(document: dict[str, Any], text: str | None = None) -> str:
+    """The page for a compat.json document (and its optional `scenario_texts`); `text` is the
+    document as JSON, when the caller has serialized it already."""
     template = _environment().get_template("compat.html.j2")
     corpus = real_world_modules(document)
     return template.render(
@@ -80,7 +81,7 @@ def render(document: dict[str, Any]) -> str:
         host=describe_host(document.get("host")),
         hosts=[describe_host(h) for h in document.get("hosts") or []],
         kind_label=kind_label,
-        data=embedded_json(document),
+        data=embedded_json(document, text),
         symbols=SYMBOLS,
         changes=changes(document),
         families=families(document.get("runtimes") or []),
@@ -88,9 +89,11 @@ def render(document: dict[str, Any]) -> str:
     )
 
 
-def embedded_json(document: dict[str, Any]) -> Markup:
-    """The document as JSON that is safe as the text of a <script type="application/json">."""
-    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"), default=str)
+def embedded_json(document: dict[str, Any], text: str | None = None) -> Markup:
+    """The document as JSON (`text`, or serialized here) that is safe as the text of a
+    <script type="application/json">."""
+    if text is None:
+        text = json.dumps(document, ensure_ascii=False, separators=(",", ":"), default=str)
     for char, escape in _SCRIPT_SAFE:
         text = text.replace(char, escape)
     return Markup(text)

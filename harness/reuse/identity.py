@@ -22,13 +22,14 @@ _HARNESS = Path(harness.__file__).resolve().parent
 _HARNESS_FILES = ("*.py", "*.go", "go.mod", "go.sum", "*.json")
 
 _lock = threading.Lock()
-_files: dict[tuple[str, int, int], str] = {}
+_files: dict[tuple[int, int, int, int], str] = {}
 
 
 def file_digest(path: Path) -> str:
-    """The digest of a file's bytes, computed once per path, size and modification time."""
+    """The digest of a file's bytes, computed once per file (device and inode: the compiler and
+    interpreter envs of one wazero release hold hard links to one worker), size and time."""
     stat = path.stat()
-    memo = (str(path), stat.st_size, stat.st_mtime_ns)
+    memo = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
     with _lock:
         known = _files.get(memo)
     if known is None:

@@ -121,6 +121,14 @@ class ResultsWriter:
     def run(self, record: dict[str, Any]) -> None:
         self._write({"kind": "run", **record})
 
+    def runs(self, records: list[dict[str, Any]]) -> None:
+        """Many runs at once (those reused from the cache): one write, one sync."""
+        lines = [json.dumps({"kind": "run", **r}, sort_keys=True, default=str) for r in records]
+        if lines:
+            self._file.write("\n".join(lines) + "\n")
+            self._file.flush()
+            self._sync()
+
     def rerun(self, key: tuple[str, str, str], reruns: list[Any], flaky: bool) -> None:
         self._write({"kind": "rerun", "key": list(key), "reruns": reruns, "flaky": flaky})
 
@@ -242,11 +250,12 @@ def summarize(
     }
 
 
-def write_compat(out: Path, document: dict[str, Any]) -> Path:
+def write_compat(out: Path, document: dict[str, Any], text: str | None = None) -> Path:
+    """compat.json, from the document or from its `compat_text` when the caller has it."""
     out.mkdir(parents=True, exist_ok=True)
     path = out / "compat.json"
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(compat_text(document))
+    tmp.write_text(compat_text(document) if text is None else text)
     tmp.replace(path)
     return path
 
