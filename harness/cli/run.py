@@ -7,12 +7,12 @@ import argparse
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.analysis import baseline, diff, gate
+from harness.analysis import baseline, gate
 from harness.cli import arguments, verdict
+from harness.cli.matrix_run import MatrixRun, Recorder
 from harness.errors import ExitCode, HarnessError, RuntimeSelectionError
 from harness.execution import coordinator as session
 from harness.execution.pool import WorkerPool
@@ -24,7 +24,7 @@ from harness.provision.toxenvs import load_project
 from harness.report import console
 from harness.reuse.session import Reuse, RuntimeProbes, run_context
 from harness.reuse.store import default_root
-from harness.scenario.suite import Suite, load_suite
+from harness.scenario.suite import load_suite
 from harness.store.results import ResultsWriter, now, read_jsonl
 
 
@@ -233,16 +233,16 @@ def _run(options: argparse.Namespace, pool: WorkerPool) -> ExitCode:
         options.timeout,
         fresh=options.fresh,
     )
-    recorder = _Recorder(writer, list(previous["runs"]), reuse)
+    recorder = Recorder(writer, list(previous["runs"]), reuse)
     planned = _still_to_run(options, everything, recorder)
     runtime_records = [r.to_json() for r in runtimes]
-    matrix_run = _MatrixRun(options, pool, suite, everything, runtime_records)
+    matrix_run = MatrixRun(options, pool, suite, everything, runtime_records)
     document = matrix_run.execute(planned, recorder, started, entries)
     return verdict.report_runs(document, options.baseline)
 
 
 def _still_to_run(
-    options: argparse.Namespace, everything: list[session.Planned], recorder: _Recorder
+    options: argparse.Namespace, everything: list[session.Planned], recorder: Recorder
 ) -> list[session.Planned]:
     """The planned runs that neither a resumed run recorded nor the result cache holds."""
     done = {run_key(r) for r in recorder.runs}
@@ -255,91 +255,6 @@ def _still_to_run(
     recorder.reused(reused)
     print(console.reuse_line(len(reused), len(planned), recorder.reuse.root, options.fresh))
     return planned
-
-
-@dataclass
-class _Recorder:
-    """Where a run goes as it ends: results.jsonl, this command's runs, the progress line and
-    the result cache."""
-
-    writer: ResultsWriter
-    runs: list[dict[str, Any]]
-    reuse: Reuse
-    progress: console.Progress = field(default_factory=lambda: console.Progress(0))
-
-    def reused(self, runs: list[dict[str, Any]]) -> None:
-        self.writer.runs(runs)
-        self.runs.extend(runs)
-
-    def record(self, run: dict[str, Any]) -> None:
-        self.writer.run(run)
-        self.runs.append(run)
-        self.progress.advance(run)
-        self.reuse.keep(run)
-
-    def rerun(self, key: tuple[str, str, str], run: dict[str, Any]) -> None:
-        self.writer.rerun(key, run["reruns"], run["flaky"])
-        self.reuse.keep(run)
-
-
-@dataclass
-class _MatrixRun:
-    """The runs still to run, their reruns, then the diff and the reports, written whatever
-    happens (a `finally`)."""
-
-    options: argparse.Namespace
-    pool: WorkerPool
-    suite: Suite
-    everything: list[session.Planned]
-    runtimes: list[dict[str, Any]]
-
-    def execute(
-        self,
-        planned: list[session.Planned],
-        recorder: _Recorder,
-        started: str,
-        entries: list[dict[str, Any]],
-    ) -> dict[str, Any]:
-        options, out = self.options, self.options.out
-        limits = session.Limits(options.timeout, options.memory_mb, options.keep_work)
-        recorder.progress = console.Progress(len(planned))
-        settled: list[dict[str, Any]] | None = None  # the transitions, once reruns are done
-        try:
-            session.run_all(
-                planned, self.suite, out, limits, recorder.record, options.jobs, self.pool
-            )
-            recorder.progress.finish()
-            settled = self._rerun(recorder, limits)
-        finally:
-            recorder.progress.finish()
-            recorder.writer.close()
-            required = verdict.required(options)
-            document = verdict.finish(
-                self.runtimes, recorder.runs, started, entries, out, required, transitions=settled
-            )
-        return document
-
-    def _rerun(self, recorder: _Recorder, limits: session.Limits) -> list[dict[str, Any]] | None:
-        """Rerun what changed; the transitions when no rerun changed them."""
-        options = self.options
-        transitions = diff.transitions(recorder.runs, self.runtimes)
-        rerun = session.rerun_changed(
-            recorder.runs,
-            self.everything,
-            self.runtimes,
-            self.suite,
-            options.out,
-            limits,
-            options.reruns,
-            options.jobs,
-            recorded=recorder.rerun,
-            pool=self.pool,
-            transitions=transitions,
-        )
-        if not rerun:
-            return transitions
-        print(f"reran {rerun} run(s) {options.reruns} more time(s) to tell changes from flakiness")
-        return None
 
 
 def _results_cache(options: argparse.Namespace) -> Path:

@@ -21,6 +21,7 @@ from importlib import resources
 from typing import Any, Literal
 
 import jsonschema
+import jsonschema_rs
 
 from harness.worker.protocol import ProtocolError
 
@@ -76,9 +77,20 @@ def _check(message: Any, channel: Channel, direction: Literal["event", "command"
             f"{name}: not {'an' if direction == 'event' else 'a'} {direction} of the "
             f"{channel} stream (its {direction}s: {', '.join(allowed)})"
         )
+    if _fast_validator(name).is_valid(message):
+        return
     error = jsonschema.exceptions.best_match(_validator(name).iter_errors(message))
     if error is not None:
         raise ProtocolError(_describe(name, error))
+
+
+@cache
+def _fast_validator(name: str) -> Any:
+    """The same schema compiled by jsonschema-rs, which tells a valid message in microseconds:
+    the coordinator checks every event of every segment (a step's result took 1.3 ms with
+    jsonschema, some 30 s of CPU on a full matrix). A message it refuses is then examined by
+    jsonschema, whose errors `_describe` words (and whose verdict stands)."""
+    return jsonschema_rs.validator_for(_inline(schema(f"{name}.json"), f"{name}.json"))
 
 
 @cache
