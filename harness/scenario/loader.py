@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -124,23 +124,27 @@ _EVENTS = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 def _check_depth(text: str, path: str) -> None:
     """Refuse nesting past MAX_DEPTH from the parser's events, which come without recursion,
     before the composer recurses into it."""
-    depth = 0
     try:
-        for event in yaml.parse(text, Loader=_EVENTS):
-            if isinstance(event, yaml.CollectionStartEvent):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    raise ScenarioError(
-                        path,
-                        event.start_mark.line + 1 if event.start_mark else None,
-                        f"nested more than {MAX_DEPTH} levels deep (a scenario needs a few)",
-                    )
-            elif isinstance(event, yaml.CollectionEndEvent):
-                depth -= 1
+        _count_depth(yaml.parse(text, Loader=_EVENTS), path)
     except yaml.YAMLError:
-        # invalid YAML: the loader after this finds it again and words it as it always has
-        # (libyaml's wording differs), reaching no deeper than the events seen here
-        return
+        # libyaml refused it (in its own words, or at its own depth limit): count again with
+        # the pure-Python parser, whose errors the loader words as it always has
+        _count_depth(yaml.parse(text, Loader=yaml.SafeLoader), path)
+
+
+def _count_depth(events: Iterator[yaml.Event], path: str) -> None:
+    depth = 0
+    for event in events:
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ScenarioError(
+                    path,
+                    event.start_mark.line + 1 if event.start_mark else None,
+                    f"nested more than {MAX_DEPTH} levels deep (a scenario needs a few)",
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 class _Walk:
