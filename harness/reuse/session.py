@@ -8,6 +8,7 @@ probing runtimes through the cache.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -111,9 +112,8 @@ def _key_of(item: Planned) -> RunKey:
 
 
 class RuntimeProbes:
-    """Runtimes probed through the cache: a probe is kept when its runtime is usable, or this
-    host's CPU rules it out, and reused while its env, the harness and the host are unchanged.
-    A reused probe starts no worker."""
+    """Runtimes probed through the cache: a probe is kept (`probe_keepable`) and reused while
+    its env, the harness and the host are unchanged. A reused probe starts no worker."""
 
     def __init__(self, root: Path, scratch: Path, pool: WorkerPool, fresh: bool = False) -> None:
         self.store = EntryStore(root, "runtimes")
@@ -149,9 +149,20 @@ class RuntimeProbes:
                     pass  # damaged: probe again
         found = probe_it()
         found.identity = identity
-        if key is not None and (found.unavailable is None or found.cpu_dependent):
+        if key is not None and probe_keepable(found):
             self.store.put(key, found.to_json())
         return found
+
+
+# What a probe that failed by chance says: it hung or was killed, so it may pass next time.
+_BY_CHANCE = re.compile(r"did not finish|time ?out|no result within|killed|SIGKILL|SIGTERM", re.I)
+
+
+def probe_keepable(found: Runtime) -> bool:
+    """A probe is kept when its runtime is usable, or cannot be used for a reason its env and
+    this host decide (a CPU feature, a library it cannot load), never one it hung or was killed
+    on. `--fresh` probes again, say after a system library was installed."""
+    return found.unavailable is None or not _BY_CHANCE.search(found.unavailable)
 
 
 def env_identity(project: ToxProject, spec: RuntimeSpec) -> str | None:

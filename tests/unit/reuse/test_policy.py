@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 
+from harness.model.runtime import Runtime
 from harness.reuse.policy import as_reused, why_not_kept
+from harness.reuse.session import probe_keepable
 
 
 def run(**fields: Any) -> dict[str, Any]:
@@ -62,3 +64,19 @@ def test_a_reused_run_takes_todays_identity_and_says_when_it_ran() -> None:
     assert reused["reused"] == {"key": "key", "ran": "2026-11-30T10:00:00+00:00"}
     assert reused["duration_s"] == 1.5 and reused["reruns"] == []  # how it went is kept
     assert "producer" not in as_reused(run(producer="wazero-1.12.0-compiler"), planned, "k", "")
+
+
+@pytest.mark.parametrize(
+    ("reason", "kept"),
+    [
+        (None, True),
+        ("cannot compile a trivial module: crash (SIGABRT): panicked at 'res.eax == 0'", True),
+        ("RuntimeUnavailable: importing wasmer_compiler_llvm ends the interpreter", True),
+        ("a trivial module's compile did not finish", False),
+        ("cannot compile a trivial module: timeout (no result within 120 s)", False),
+        ("the worker died before it was ready: crash (SIGKILL)", False),
+    ],
+)
+def test_a_probe_is_kept_unless_it_failed_by_chance(reason: str | None, kept: bool) -> None:
+    found = Runtime("wasmer-1.1.0-universal-llvm", "python", unavailable=reason)
+    assert probe_keepable(found) is kept
