@@ -5,6 +5,7 @@ import shutil
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,16 +25,32 @@ def project_root() -> Path:
     return ROOT
 
 
+RESULTS_CACHE = "WASM_COMPAT_RESULTS_CACHE"
+
+
+def _fresh_results_cache(factory: pytest.TempPathFactory) -> str:
+    """An empty result cache (made only when a run keeps something there)."""
+    return str(factory.getbasetemp() / "results-cache" / uuid.uuid4().hex)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _module_results_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """What a module's own fixtures run (before any of its tests) keeps its runs in a cache of
+    the module's, never the user's, and reuses nothing of another module or session."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(RESULTS_CACHE, _fresh_results_cache(tmp_path_factory))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _own_results_cache(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
-    """Each test its own (empty) result cache, never the user's: a test that runs a scenario
-    must run it, not reuse what another test or an earlier session ran. The folder is made
-    only when a run keeps something there."""
-    folder = tmp_path_factory.getbasetemp() / "results-cache" / uuid.uuid4().hex
-    monkeypatch.setenv("WASM_COMPAT_RESULTS_CACHE", str(folder))
-    return folder
+    """Each test its own (empty) result cache: a test that runs a scenario must run it, not
+    reuse what another test ran."""
+    folder = _fresh_results_cache(tmp_path_factory)
+    monkeypatch.setenv(RESULTS_CACHE, folder)
+    return Path(folder)
 
 
 def _install_npm_corpus() -> Path | None:
