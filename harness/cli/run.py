@@ -253,7 +253,9 @@ def _still_to_run(
         print(f"resuming {options.out}: {len(done)} run(s) recorded, {len(planned)} to go")
     reused, planned = recorder.reuse.partition(planned)
     recorder.reused(reused)
-    print(console.reuse_line(len(reused), len(planned), recorder.reuse.root, options.fresh))
+    blocked = sum(1 for p in planned if p.blocked)
+    root, fresh = recorder.reuse.root, options.fresh
+    print(console.reuse_line(len(reused), len(planned), blocked, root, fresh))
     return planned
 
 

@@ -53,13 +53,18 @@ class Progress:
 STATUS = {"pass": "PASS", "unsupported": "UNSUP", "not_run": "SKIP", "fail": "FAIL"}
 
 
-def reuse_line(reused: int, to_run: int, cache: Path, fresh: bool) -> str:
-    """What the result cache saved this run, for the console before the runs start."""
+def reuse_line(reused: int, to_run: int, blocked: int, cache: Path, fresh: bool) -> str:
+    """What the result cache saved this run, for the console before the runs start; `blocked`
+    of the `to_run` cannot run (their runtime is not usable here)."""
+    cannot = f" ({blocked} more cannot run here)" if blocked else ""
     if fresh:
-        return f"--fresh: reusing no kept result; running {to_run} run(s) (keeping them in {cache})"
+        return (
+            f"--fresh: reusing no kept result; running {to_run - blocked} run(s){cannot}, "
+            f"keeping them in {cache}"
+        )
     return (
         f"reusing {reused} run(s) whose inputs are unchanged, from {cache}; "
-        f"running {to_run} (--fresh runs everything)"
+        f"running {to_run - blocked}{cannot} (--fresh runs everything)"
     )
 
 

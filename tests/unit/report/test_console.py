@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from harness.report import console
@@ -42,3 +43,12 @@ def test_a_python_worker_shows_its_runtime_and_interpreter_versions() -> None:
     )
     python = "/p/.tox/wasmtime-50.0.1/bin/python"
     assert row(record) == f"wasmtime-50.0.1 ok 3.11.7 {python} wasmtime 50.0.1"
+
+
+def test_the_reuse_line_counts_what_runs_apart_from_what_cannot() -> None:
+    line = console.reuse_line(4944, 1320, 1320, Path("/cache"), fresh=False)
+    assert line.startswith("reusing 4944 run(s) whose inputs are unchanged, from /cache")
+    assert "running 0 (1320 more cannot run here)" in line
+    fresh = console.reuse_line(0, 6264, 1320, Path("/cache"), fresh=True)
+    assert "running 4944 run(s) (1320 more cannot run here), keeping them in /cache" in fresh
+    assert "cannot" not in console.reuse_line(3, 0, 0, Path("/c"), fresh=False)
