@@ -246,9 +246,7 @@ def _still_to_run(
 ) -> list[session.Planned]:
     """The planned runs that neither a resumed run recorded nor the result cache holds."""
     done = {run_key(r) for r in recorder.runs}
-    planned = [
-        p for p in everything if (p.case.scenario.name, p.case.params_id, p.label) not in done
-    ]
+    planned = [p for p in everything if p.key not in done]
     if options.resume:
         print(f"resuming {options.out}: {len(done)} run(s) recorded, {len(planned)} to go")
     reused, planned = recorder.reuse.partition(planned)

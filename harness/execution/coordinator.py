@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from harness.analysis import diff
 from harness.execution.pool import WorkerPool, pool_or_own
 from harness.execution.run import placeholder, run_case
-from harness.model.record import pair_label, run_key
+from harness.model.record import RunKey, pair_label, run_key
 from harness.model.runtime import Runtime
 from harness.plan.matrix import parse_runtime_name, version_key
 from harness.scenario.model import Case
@@ -47,6 +47,11 @@ class Planned:
     def label(self) -> str:
         name = self.runtime.name
         return pair_label(name, self.consumer.name) if self.consumer else name
+
+    @property
+    def key(self) -> RunKey:
+        """The key its run record will have (`harness.model.record.run_key`)."""
+        return (self.case.scenario.name, self.case.params_id, self.label)
 
     @property
     def blocked(self) -> str | None:
@@ -189,7 +194,7 @@ def rerun_changed(
     if transitions is None:
         transitions = diff.transitions(runs, runtimes)
     wanted = diff.needs_rerun(transitions)
-    by_key = {(p.case.scenario.name, p.case.params_id, p.label): p for p in planned}
+    by_key = {p.key: p for p in planned}
     chosen: list[tuple[Planned, dict[str, Any]]] = []
     for record in runs:
         key = run_key(record)

@@ -82,7 +82,7 @@ class Reuse:
         for item in planned:
             inputs = self.inputs(item)
             if inputs is not None:
-                self._inputs[_key_of(item)] = inputs
+                self._inputs[item.key] = inputs
             entry = None if inputs is None or self.fresh else self.entries.get(inputs.key)
             if inputs is None or entry is None or why_not_kept(entry["body"]) is not None:
                 to_run.append(item)
@@ -102,10 +102,6 @@ class Reuse:
             self.entries.put(inputs.key, body, inputs.to_json())
         elif body.get("flaky"):
             self.entries.drop(inputs.key)
-
-
-def _key_of(item: Planned) -> RunKey:
-    return (item.case.scenario.name, item.case.params_id, item.label)
 
 
 # -- probes ----------------------------------------------------------------------------------

@@ -98,7 +98,7 @@ def misses(
     again = _planned_reuse(project, identities, context, timeout)
     reuse = again[0][0]
     _, to_run = reuse.partition([item for _, item in again])
-    return {(p.case.scenario.name, p.case.params_id, p.label) for p in to_run}
+    return {p.key for p in to_run}
 
 
 def _planned_reuse(
@@ -116,10 +116,7 @@ def _record(item: coordinator.Planned) -> dict[str, object]:
 
 
 def every_run(project: Path) -> set[Key]:
-    return {
-        (p.case.scenario.name, p.case.params_id, p.label)
-        for _, p in _planned_reuse(project, RUNTIMES, CONTEXT, 60.0)
-    }
+    return {p.key for _, p in _planned_reuse(project, RUNTIMES, CONTEXT, 60.0)}
 
 
 def test_nothing_changed_misses_nothing(project: Path) -> None:
