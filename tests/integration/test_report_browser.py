@@ -146,6 +146,10 @@ def test_matrix_cell_opens_the_drill_down(watched: Watched) -> None:
     assert panel.locator("dd", has_text="SIGSEGV").count() >= 1  # the signal, as a fact
     assert "scenarios/deserialize_truncated.yaml" in text
     assert "break since " + BEFORE in text
+    # the Scenario section holds its file's path as an element, never an array's string
+    scenario = panel.locator("h3", has_text="Scenario").locator("xpath=following-sibling::*[1]")
+    assert scenario.inner_text() == "scenarios/deserialize_truncated.yaml"
+    assert "[object " not in text
     page.keyboard.press("Escape")
     assert not panel.is_visible()
     assert watched.errors == []
