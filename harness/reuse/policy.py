@@ -3,7 +3,7 @@
 A run is kept only when running it again would tell nothing new: not a run that timed out
 where its scenario did not say it would (a loaded machine may finish it next time), was flaky,
 had a segment killed from outside (the OOM killer, another process), met a bug of the harness,
-or did not run at all.
+or did not run at all. A probe is kept unless it hung or was killed (`probe_keepable`).
 
 A step that the scenario (or a `known` entry) says will hang, and that did, is kept: it is the
 scenario's own statement, met, and running it again can only spend its whole time limit to
@@ -12,10 +12,12 @@ find the same (`infinite_loop_timeout` alone would cost 38 limits on every run o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from harness.model.outcome import NOT_RUN, TIMEOUT
+from harness.model.runtime import Runtime
 
 # Fields of a run that say which run it is, not how it went: taken from the run being planned,
 # never from the cache (the scenario file may have moved; the labels are today's).
@@ -55,3 +57,14 @@ def as_reused(
 def _hang_as_stated(step: Mapping[str, Any]) -> bool:
     expect = step.get("expect")
     return step.get("met") is True and isinstance(expect, dict) and expect.get("kind") == TIMEOUT
+
+
+# What a probe that failed by chance says: it hung or was killed, so it may pass next time.
+_BY_CHANCE = re.compile(r"did not finish|time ?out|no result within|killed|SIGKILL|SIGTERM", re.I)
+
+
+def probe_keepable(found: Runtime) -> bool:
+    """A probe is kept when its runtime is usable, or cannot be used for a reason its env and
+    this host decide (a CPU feature, a library it cannot load), never one it hung or was killed
+    on. `--fresh` probes again, say after a system library was installed."""
+    return found.unavailable is None or not _BY_CHANCE.search(found.unavailable)

@@ -8,7 +8,6 @@ probing runtimes through the cache.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ from harness.reuse.identity import (
     python_env_identity,
 )
 from harness.reuse.inputs import RunContext, RunInputs, run_inputs, text_digest
-from harness.reuse.policy import as_reused, why_not_kept
+from harness.reuse.policy import as_reused, probe_keepable, why_not_kept
 from harness.reuse.store import EntryStore
 from harness.scenario.suite import Suite
 
@@ -148,17 +147,6 @@ class RuntimeProbes:
         if key is not None and probe_keepable(found):
             self.store.put(key, found.to_json())
         return found
-
-
-# What a probe that failed by chance says: it hung or was killed, so it may pass next time.
-_BY_CHANCE = re.compile(r"did not finish|time ?out|no result within|killed|SIGKILL|SIGTERM", re.I)
-
-
-def probe_keepable(found: Runtime) -> bool:
-    """A probe is kept when its runtime is usable, or cannot be used for a reason its env and
-    this host decide (a CPU feature, a library it cannot load), never one it hung or was killed
-    on. `--fresh` probes again, say after a system library was installed."""
-    return found.unavailable is None or not _BY_CHANCE.search(found.unavailable)
 
 
 def env_identity(project: ToxProject, spec: RuntimeSpec) -> str | None:

@@ -105,10 +105,11 @@ class ResultsWriter:
             host = current_host().to_json()
             self._write({**header, "started": now(), "options": options or {}, "host": host})
 
-    def _write(self, record: dict[str, Any]) -> None:
-        self._file.write(json.dumps(record, sort_keys=True, default=str) + "\n")
+    def _write(self, *records: dict[str, Any], sync: bool = False) -> None:
+        lines = [json.dumps(r, sort_keys=True, default=str) + "\n" for r in records]
+        self._file.write("".join(lines))
         self._file.flush()
-        if time.monotonic() - self._synced >= self.SYNC_EVERY_S:
+        if sync or time.monotonic() - self._synced >= self.SYNC_EVERY_S:
             self._sync()
 
     def _sync(self) -> None:
@@ -123,11 +124,8 @@ class ResultsWriter:
 
     def runs(self, records: list[dict[str, Any]]) -> None:
         """Many runs at once (those reused from the cache): one write, one sync."""
-        lines = [json.dumps({"kind": "run", **r}, sort_keys=True, default=str) for r in records]
-        if lines:
-            self._file.write("\n".join(lines) + "\n")
-            self._file.flush()
-            self._sync()
+        if records:
+            self._write(*({"kind": "run", **r} for r in records), sync=True)
 
     def rerun(self, key: tuple[str, str, str], reruns: list[Any], flaky: bool) -> None:
         self._write({"kind": "rerun", "key": list(key), "reruns": reruns, "flaky": flaky})

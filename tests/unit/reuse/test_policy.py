@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 
 from harness.model.runtime import Runtime
-from harness.reuse.policy import as_reused, why_not_kept
-from harness.reuse.session import probe_keepable
+from harness.reuse.policy import as_reused, probe_keepable, why_not_kept
 
 
 def run(**fields: Any) -> dict[str, Any]:
